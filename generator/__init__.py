@@ -1,0 +1,1 @@
+"""Loads and validates the YAML content, renders it to Markdown and builds the site."""

@@ -1,0 +1,81 @@
+"""Check, render and build the static site with MkDocs, swapping it in only when whole."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import jieba
+from mkdocs.commands.build import build as mkdocs_build
+from mkdocs.config import load_config
+
+from generator.checks import check, errors_only
+from generator.errors import ContentError, Problem
+from generator.render import RenderResult, render
+
+log = logging.getLogger(__name__)
+# jieba logs its dictionary loading at DEBUG through a handler of its own.
+jieba.setLogLevel(logging.WARNING)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONTENT = PROJECT_ROOT / "content"
+DEFAULT_SITE_SRC = PROJECT_ROOT / "site_src"
+DEFAULT_OUT = PROJECT_ROOT / "site"
+
+
+@dataclass
+class BuildResult:
+    rendered: RenderResult
+    warnings: list[Problem]
+    out: Path
+
+
+def mkdocs_config(site_src: Path, docs: Path, site_dir: Path, nav: list, site_name: str,
+                  site_description: str):
+    return load_config(str(site_src / "mkdocs.yml"), docs_dir=str(docs),
+                       site_dir=str(site_dir), nav=nav, site_name=site_name,
+                       site_description=site_description)
+
+
+def build_site(content_dir: Path = DEFAULT_CONTENT, out: Path = DEFAULT_OUT,
+               work: Path | None = None, site_src: Path = DEFAULT_SITE_SRC,
+               today: date | None = None) -> BuildResult:
+    """Validate, render into work (the MkDocs docs folder) and build into out.
+
+    On a content error nothing is rendered or built and ContentError is raised. MkDocs
+    writes into a fresh folder beside out, which replaces out only once it is complete,
+    so a failed build leaves the previous site as it was.
+    """
+    content_dir, out = content_dir.resolve(), out.resolve()
+    work = (work or site_src / "docs").resolve()
+    content, problems = check(content_dir, today)
+    if errors_only(problems):
+        raise ContentError(errors_only(problems))
+    assert content.site is not None
+    rendered = render(content, work, today, assets=site_src / "assets")
+    log.info("rendered %d pages (%d written, %d removed)", len(rendered.written) +
+             rendered.unchanged, len(rendered.written), len(rendered.removed))
+    staging = out.with_name(f".{out.name}.building-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        config = mkdocs_config(site_src, work, staging, rendered.nav, content.site.title,
+                               content.site.description)
+        mkdocs_build(config)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    swap_in(staging, out)
+    return BuildResult(rendered, [p for p in problems if p.warning], out)
+
+
+def swap_in(new: Path, out: Path) -> None:
+    """Replace out with new: two renames, so out is missing only for an instant."""
+    old = out.with_name(f".{out.name}.old-{os.getpid()}")
+    if out.exists():
+        out.rename(old)
+    new.rename(out)
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,94 @@
+"""Checks across files: links, media, duplicate lessons, stale reviews, helper coverage."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from generator.errors import Problem
+from generator.helper import unanswered
+from generator.loader import Content, Item, Loc, format_loc, load_content
+
+REVIEW_WARNING_AFTER = timedelta(days=365)
+
+
+def existing_refs(content: Content) -> set[str]:
+    refs = set(content.invalid)
+    for kind, bucket in content.items.items():
+        for slug, item in bucket.items():
+            refs.add(f"{kind}/{slug}")
+            if kind == "courses":
+                refs.update(f"courses/{slug}/{lesson.slug}" for lesson in item.model.lessons)
+    return refs
+
+
+def _refs_of(item: Item) -> list[tuple[Loc, str]]:
+    model = item.model
+    found: list[tuple[Loc, str]] = []
+    found += [(("related", i), ref) for i, ref in enumerate(getattr(model, "related", []))]
+    if item.kind == "themes":
+        found += [(("materials", i, "ref"), m.ref) for i, m in enumerate(model.materials)]
+    if item.kind == "courses":
+        for n, lesson in enumerate(model.lessons):
+            found += [(("lessons", n, "related", i), ref) for i, ref in enumerate(lesson.related)]
+    return found
+
+
+def _media_of(item: Item) -> list[tuple[Loc, str]]:
+    model = item.model
+    if item.kind == "courses":
+        return [(("lessons", n, "media", i, "file"), m.file)
+                for n, lesson in enumerate(model.lessons) for i, m in enumerate(lesson.media)]
+    if item.kind == "showcase" and model.photo is not None:
+        return [(("photo", "file"), model.photo.file)]
+    return []
+
+
+def _problem(item: Item, loc: Loc, message: str, warning: bool = False) -> Problem:
+    line, col = item.where(loc)
+    return Problem(item.path, line, col, format_loc(loc), message, warning)
+
+
+def cross_check(content: Content, today: date) -> list[Problem]:
+    problems: list[Problem] = []
+    refs = existing_refs(content)
+    for bucket in content.items.values():
+        for item in bucket.values():
+            for loc, ref in _refs_of(item):
+                if ref not in refs and "/".join(ref.split("/")[:2]) not in content.invalid:
+                    problems.append(_problem(item, loc, f"链接目标不存在： {ref}"))
+            for loc, name in _media_of(item):
+                if not (content.root / name).is_file():
+                    problems.append(_problem(item, loc, f"媒体文件不存在： content/{name}"))
+            if item.kind == "courses":
+                seen: set[str] = set()
+                for n, lesson in enumerate(item.model.lessons):
+                    if lesson.slug in seen:
+                        problems.append(_problem(item, ("lessons", n, "slug"),
+                                                 f"课时标识 {lesson.slug} 在本课程中重复"))
+                    seen.add(lesson.slug)
+            stale = item.kind in ("faq", "guides") and \
+                today - item.model.reviewed_on > REVIEW_WARNING_AFTER
+            if stale:
+                reviewed = item.model.reviewed_on.isoformat()
+                problems.append(_problem(
+                    item, ("reviewed_on",),
+                    f"已超过一年未复核（上次复核 {reviewed}），请核对政策是否有变化",
+                    warning=True))
+            if item.kind == "helper":
+                for answers in unanswered(item.model):
+                    shown = ", ".join(f"{k}={v}" for k, v in answers.items())
+                    problems.append(_problem(item, ("rules",),
+                                             f"这组回答没有对应的主规则：{shown}"))
+    return problems
+
+
+def check(root: Path, today: date | None = None) -> tuple[Content, list[Problem]]:
+    """Load and check everything under root; warnings are problems with warning=True."""
+    content, problems = load_content(root)
+    problems += cross_check(content, today or date.today())
+    return content, sorted(problems)
+
+
+def errors_only(problems: list[Problem]) -> list[Problem]:
+    return [p for p in problems if not p.warning]

@@ -1,0 +1,82 @@
+"""The dangxiao command: check, build and serve the site."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from generator.build import DEFAULT_CONTENT, DEFAULT_OUT, build_site
+from generator.checks import check, errors_only
+from generator.errors import ContentError
+
+
+def _check(args: argparse.Namespace) -> int:
+    _, problems = check(Path(args.content))
+    for problem in problems:
+        print(problem)
+    sys.stdout.flush()
+    errors = errors_only(problems)
+    if errors:
+        print(f"发现 {len(errors)} 处错误，{len(problems) - len(errors)} 条警告。", file=sys.stderr)
+        return 1
+    print(f"检查通过，{len(problems)} 条警告。", file=sys.stderr)
+    return 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    try:
+        result = build_site(Path(args.content), Path(args.out))
+    except ContentError as exc:
+        for problem in exc.problems:
+            print(problem)
+        sys.stdout.flush()
+        print(f"内容有 {len(exc.problems)} 处错误，未构建；原有网站保持不变。", file=sys.stderr)
+        return 1
+    for warning in result.warnings:
+        print(warning)
+    written = len(result.rendered.written)
+    print(f"已构建到 {result.out}({written} 个页面或文件有变化)。", file=sys.stderr)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from generator.serve import serve
+
+    return serve(args.host, args.port, Path(args.content), Path(args.out), build=not args.no_build)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="dangxiao", description="流动党员网上党校")
+    top.add_argument("-v", "--verbose", action="store_true", help="print progress")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("check", help="validate all content")
+    p.add_argument("--content", default=str(DEFAULT_CONTENT), help="content folder")
+    p.set_defaults(func=_check)
+
+    p = sub.add_parser("build", help="check, render and build the static site")
+    p.add_argument("--content", default=str(DEFAULT_CONTENT), help="content folder")
+    p.add_argument("--out", default=str(DEFAULT_OUT), help="output folder (default site/)")
+    p.set_defaults(func=_build)
+
+    p = sub.add_parser("serve", help="build, then serve the site on one port")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--content", default=str(DEFAULT_CONTENT), help="content folder")
+    p.add_argument("--out", default=str(DEFAULT_OUT), help="site folder")
+    p.add_argument("--no-build", action="store_true", help="serve the site as it is")
+    p.set_defaults(func=_serve)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not args.verbose:
+        # MkDocs and jieba announce every step at INFO; editors want only problems.
+        logging.getLogger("mkdocs").setLevel(logging.WARNING)
+        logging.getLogger("jieba").setLevel(logging.WARNING)
+    return args.func(args)

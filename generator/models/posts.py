@@ -1,0 +1,49 @@
+"""Dated items: news (党建动态)， notices (公告通知)， showcase stories (党员风采)， voices."""
+
+from __future__ import annotations
+
+from pydantic import model_validator
+
+from generator.models.common import IsoDate, Markdown, Media, Ref, Strict, Text
+
+
+class NewsItem(Strict):
+    title: Text
+    date: IsoDate
+    summary: Text
+    body: Markdown
+    source: Text | None = None
+    related: list[Ref] = []
+
+
+class Notice(Strict):
+    title: Text
+    date: IsoDate
+    expires: IsoDate | None = None
+    important: bool = False
+    body: Markdown
+
+    @model_validator(mode="after")
+    def _expires_after_date(self) -> Notice:
+        if self.expires is not None and self.expires < self.date:
+            raise ValueError("expires 不能早于 date")
+        return self
+
+
+class ShowcaseStory(Strict):
+    title: Text
+    name: Text
+    branch: Text
+    date: IsoDate
+    summary: Text
+    body: Markdown
+    photo: Media | None = None
+
+
+class Voice(Strict):
+    """A member article for 流动党员之声； written by the forms app on publish."""
+
+    title: Text
+    author: Text
+    date: IsoDate
+    body: Markdown

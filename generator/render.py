@@ -1,0 +1,329 @@
+"""Models to Markdown pages for MkDocs, through the Jinja2 templates beside this module.
+
+The renderer only writes inside its output folder, and only files whose bytes changed,
+so a second run over unchanged content rewrites nothing and MkDocs has nothing new to see.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import posixpath
+import re
+import shutil
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from generator.helper import describe_condition
+from generator.loader import Content, Item
+from generator.models.courses import TOPIC_GROUPS
+from generator.models.site import SECTIONS
+
+log = logging.getLogger(__name__)
+
+SECTION_BLURBS = {
+    "news": "上级部署和支部工作的最新消息",
+    "guides": "组织关系、党费、组织生活怎么办",
+    "courses": "党性教育、致富本领、法律法规",
+    "service": "12371 热线、服务中心、两日办结",
+    "showcase": "身边流动党员的先进事迹",
+    "notices": "会议、学习、报到等通知",
+    "voices": "流动党员写下的工作学习体会",
+    "faq": "常见政策问题及依据",
+    "themes": "每周一个主题，材料和讨论题",
+}
+POST_SECTIONS = {
+    "news": ("党建动态", "上级党组织的部署要求和各支部流动党员工作的新做法、新消息。"),
+    "notices": ("公告通知", "请留意有效期内的通知；已过期的通知保留备查。"),
+    "showcase": ("党员风采", "在外务工经商、求学创业的流动党员，在哪里都亮明身份、当好先锋。"),
+    "voices": ("流动党员之声", "流动党员写下的工作、学习、生活体会和参加组织生活的感悟。"),
+}
+
+
+@dataclass
+class RenderResult:
+    nav: list[Any]
+    written: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    removed: list[str] = field(default_factory=list)
+
+
+def cn_date(value: date) -> str:
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+# A line break between two Chinese characters would show as a space in the page.
+_CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef\u2018-\u201d"
+_CJK_BREAK = re.compile(f"(?<=[{_CJK}])[ \t]*\n[ \t]*(?=[{_CJK}])")
+
+
+def join_cjk_lines(markdown: str) -> str:
+    """Join the lines an editor wrapped inside a Chinese paragraph."""
+    return _CJK_BREAK.sub("", markdown)
+
+
+def _cell(value: str) -> str:
+    return value.strip().replace("|", "\\|").replace("\n\n", "<br>").replace("\n", " ")
+
+
+def _environment() -> Environment:
+    env = Environment(loader=PackageLoader("generator", "templates"), autoescape=False,
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                      undefined=StrictUndefined)
+    env.filters["cn_date"] = cn_date
+    env.filters["cell"] = _cell
+    env.filters["md"] = join_cjk_lines
+    return env
+
+
+def ref_page(ref: str) -> str:
+    """The Markdown file a content reference renders to."""
+    parts = ref.split("/")
+    if parts[0] == "courses":
+        if len(parts) == 2:
+            return f"courses/{parts[1]}/index.md"
+        return f"courses/{parts[1]}/{parts[2]}.md"
+    return f"{parts[0]}/{parts[1]}.md"
+
+
+def current_theme(content: Content, today: date) -> Item | None:
+    themes = sorted(content.of("themes"), key=lambda t: t.model.monday, reverse=True)
+    for theme in themes:
+        if theme.model.monday <= today <= theme.model.sunday:
+            return theme
+    past = [t for t in themes if t.model.monday <= today]
+    return past[0] if past else (themes[-1] if themes else None)
+
+
+class Renderer:
+    def __init__(self, content: Content, out: Path, today: date, assets: Path | None = None):
+        self.content = content
+        self.out = out
+        self.today = today
+        self.assets = assets
+        self.env = _environment()
+        self.env.globals.update(title_of=self.title_of,
+                                opt=lambda obj, name: getattr(obj, name, None))
+        self.pages: dict[str, bytes] = {}
+        self.titles = self._titles()
+
+    # -- lookups ---------------------------------------------------------------------------
+    def _titles(self) -> dict[str, str]:
+        titles: dict[str, str] = {}
+        for kind, bucket in self.content.items.items():
+            for slug, item in bucket.items():
+                model = item.model
+                titles[f"{kind}/{slug}"] = getattr(model, "title", None) or getattr(
+                    model, "question", None) or getattr(model, "topic", slug)
+                if kind == "courses":
+                    for lesson in model.lessons:
+                        titles[f"courses/{slug}/{lesson.slug}"] = lesson.title
+        return titles
+
+    def title_of(self, ref: str) -> str:
+        return self.titles.get(ref, ref)
+
+    # -- page writing ----------------------------------------------------------------------
+    def _page(self, path: str, template: str, **context: Any) -> None:
+        here = posixpath.dirname(path) or "."
+
+        def page_link(target: str) -> str:
+            return posixpath.relpath(target, here)
+
+        def link(ref: str) -> str:
+            return page_link(ref_page(ref))
+
+        text = self.env.get_template(template).render(page_link=page_link, link=link, **context)
+        self.pages[path] = text.encode("utf-8")
+
+    def render(self) -> RenderResult:
+        site = self.content.site
+        if site is None:
+            raise ValueError("site.yaml is required to render")
+        nav: list[Any] = [{"首页": "index.md"}]
+        self._render_home()
+        for key in site.sections:
+            nav.append({SECTIONS[key]: getattr(self, f"_render_{key}")()})
+        result = RenderResult(nav=nav)
+        self._write_all(result)
+        return result
+
+    def _render_home(self) -> None:
+        site = self.content.site
+        assert site is not None
+        notices = [n for n in self._notices_current() if n.model.important][:5] or \
+            self._notices_current()[:3]
+        news = sorted(self.content.of("news"), key=lambda n: n.model.date, reverse=True)[:5]
+        sections = [(k, SECTIONS[k], SECTION_BLURBS[k]) for k in site.sections]
+        self._page("index.md", "home.md.j2", site=site, notices=notices, news=news,
+                   sections=sections, theme=current_theme(self.content, self.today))
+
+    def _render_courses(self) -> list[Any]:
+        courses = sorted(self.content.of("courses"), key=lambda c: (c.model.order, c.slug))
+        groups: dict[str, list[Item]] = {g: [] for g in dict.fromkeys(TOPIC_GROUPS.values())}
+        for course in courses:
+            groups[course.model.topic_group].append(course)
+        self._page("courses/index.md", "section_courses.md.j2",
+                   groups=[(g, cs) for g, cs in groups.items() if cs])
+        nav: list[Any] = ["courses/index.md"]
+        for course in courses:
+            base = f"courses/{course.slug}"
+            self._page(f"{base}/index.md", "course.md.j2", c=course)
+            lessons: list[Any] = [f"{base}/index.md"]
+            for n, lesson in enumerate(course.model.lessons, start=1):
+                self._page(f"{base}/{lesson.slug}.md", "lesson.md.j2", course=course,
+                           lesson=lesson, number=n)
+                lessons.append({lesson.title: f"{base}/{lesson.slug}.md"})
+            nav.append({course.model.title: lessons})
+        return nav
+
+    def _render_guides(self) -> list[Any]:
+        guides = sorted(self.content.of("guides"), key=lambda g: (g.model.order, g.slug))
+        helpers = self.content.of("helper")
+        self._page("guides/index.md", "section_guides.md.j2", guides=guides, helpers=helpers)
+        nav: list[Any] = ["guides/index.md"]
+        for helper in helpers:
+            self._render_helper(helper)
+            nav.append({helper.model.title: f"guides/{helper.slug}.md"})
+        for guide in guides:
+            self._page(f"guides/{guide.slug}.md", "guide.md.j2", g=guide)
+            nav.append({guide.model.title: f"guides/{guide.slug}.md"})
+        return nav
+
+    def _render_helper(self, helper: Item) -> None:
+        questions = helper.model.questions
+
+        def describe(condition: dict[str, list[str]]) -> str:
+            return describe_condition(questions, helper.model.rules, condition)
+
+        data = helper.model.model_dump(mode="json")
+        # Inside <script>, "</" would end the element; JSON allows the escaped form.
+        rules_json = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace(
+            "</", "<\\/")
+        self._page(f"guides/{helper.slug}.md", "helper.md.j2", h=helper, describe=describe,
+                   rules_json=rules_json)
+
+    def _render_faq(self) -> list[Any]:
+        entries = sorted(self.content.of("faq"), key=lambda f: f.slug)
+        groups: dict[str, list[Item]] = {}
+        for entry in entries:
+            groups.setdefault(entry.model.tags[0] if entry.model.tags else "其他", []).append(entry)
+        self._page("faq/index.md", "section_faq.md.j2", groups=sorted(groups.items()))
+        nav: list[Any] = ["faq/index.md"]
+        for entry in entries:
+            self._page(f"faq/{entry.slug}.md", "faq_entry.md.j2", f=entry)
+            nav.append({entry.model.question: f"faq/{entry.slug}.md"})
+        return nav
+
+    def _notices_current(self) -> list[Item]:
+        return [n for n in self._sorted_posts("notices") if not self._expired(n)]
+
+    def _expired(self, notice: Item) -> bool:
+        return notice.model.expires is not None and notice.model.expires < self.today
+
+    def _sorted_posts(self, kind: str) -> list[Item]:
+        return sorted(self.content.of(kind), key=lambda p: (p.model.date, p.slug), reverse=True)
+
+    def _render_posts(self, kind: str, groups: list[tuple[str, list[Item]]]) -> list[Any]:
+        heading, intro = POST_SECTIONS[kind]
+        self._page(f"{kind}/index.md", "section_posts.md.j2", heading=heading, intro=intro,
+                   kind=kind, groups=groups)
+        nav: list[Any] = [f"{kind}/index.md"]
+        for _, posts in groups:
+            for post in posts:
+                byline = getattr(post.model, "author", None) or (
+                    f"{post.model.name} · {post.model.branch}" if kind == "showcase" else None)
+                self._page(f"{kind}/{post.slug}.md", "post.md.j2", p=post, byline=byline,
+                           expired=kind == "notices" and self._expired(post))
+                nav.append({post.model.title: f"{kind}/{post.slug}.md"})
+        return nav
+
+    def _render_news(self) -> list[Any]:
+        return self._render_posts("news", [("", self._sorted_posts("news"))])
+
+    def _render_notices(self) -> list[Any]:
+        posts = self._sorted_posts("notices")
+        current = sorted(self._notices_current(), key=lambda n: not n.model.important)
+        expired = [n for n in posts if self._expired(n)]
+        return self._render_posts("notices", [("有效通知", current), ("已过期", expired)])
+
+    def _render_showcase(self) -> list[Any]:
+        return self._render_posts("showcase", [("", self._sorted_posts("showcase"))])
+
+    def _render_voices(self) -> list[Any]:
+        return self._render_posts("voices", [("", self._sorted_posts("voices"))])
+
+    def _render_themes(self) -> list[Any]:
+        themes = sorted(self.content.of("themes"), key=lambda t: t.model.monday, reverse=True)
+        current = current_theme(self.content, self.today)
+        current_slug = current.slug if current else ""
+        self._page("themes/index.md", "section_themes.md.j2", themes=themes, current=current_slug)
+        nav: list[Any] = ["themes/index.md"]
+        for theme in themes:
+            self._page(f"themes/{theme.slug}.md", "theme.md.j2", t=theme,
+                       current=theme.slug == current_slug)
+            nav.append({theme.model.topic: f"themes/{theme.slug}.md"})
+        return nav
+
+    def _render_service(self) -> str:
+        assert self.content.site is not None
+        self._page("service/index.md", "service.md.j2", s=self.content.site.service)
+        return "service/index.md"
+
+    # -- output ----------------------------------------------------------------------------
+    def _copies(self) -> dict[str, Path]:
+        """Files copied as they are: content/media/ and the site's own assets."""
+        copies: dict[str, Path] = {}
+        media = self.content.root / "media"
+        if media.is_dir():
+            for path in sorted(media.rglob("*")):
+                if path.is_file():
+                    copies["media/" + path.relative_to(media).as_posix()] = path
+        if self.assets is not None and self.assets.is_dir():
+            for path in sorted(self.assets.rglob("*")):
+                if path.is_file():
+                    copies["assets/" + path.relative_to(self.assets).as_posix()] = path
+        return copies
+
+    def _write_all(self, result: RenderResult) -> None:
+        self.out.mkdir(parents=True, exist_ok=True)
+        for rel, data in self.pages.items():
+            target = self.out / rel
+            if target.is_file() and target.stat().st_size == len(data) and \
+                    target.read_bytes() == data:
+                result.unchanged += 1
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(target.name + ".tmp")
+            tmp.write_bytes(data)
+            tmp.replace(target)
+            result.written.append(rel)
+        copies = self._copies()
+        for rel, source in copies.items():
+            target = self.out / rel
+            stat = source.stat()
+            if target.is_file() and target.stat().st_size == stat.st_size and \
+                    target.stat().st_mtime_ns == stat.st_mtime_ns:
+                result.unchanged += 1
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+            result.written.append(rel)
+        keep = set(self.pages) | set(copies)
+        for path in sorted(self.out.rglob("*"), reverse=True):
+            rel = path.relative_to(self.out).as_posix()
+            if path.is_file() and rel not in keep:
+                path.unlink()
+                result.removed.append(rel)
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+
+
+def render(content: Content, out: Path, today: date | None = None,
+           assets: Path | None = None) -> RenderResult:
+    """Render every page of content into out; return the nav and what was written."""
+    return Renderer(content, out, today or date.today(), assets).render()

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Sets up everything the project needs from nothing, on Debian with Python 3.11+:
+# system packages (through apt-get, as root or with sudo) and a virtual environment in
+# .venv with the project installed. Usage: scripts/setup.sh [run|test]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-run}
+PY=${PYTHON:-python3}
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_updated=no
+apt_install() {
+  [ $# -eq 0 ] && return 0
+  echo "安装系统软件包: $*" >&2
+  if [ "$apt_updated" = no ]; then as_root apt-get update -qq; apt_updated=yes; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+"$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+  echo "需要 Python 3.11 或更高版本" >&2; exit 1; }
+
+missing=()
+"$PY" -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+command -v git >/dev/null || missing+=(git)
+if [ "$mode" = test ]; then
+  # Browser tests drive Debian's Chromium; CJK fonts make screenshots readable.
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
+fi
+apt_install "${missing[@]}"
+
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+extras=""
+[ "$mode" = test ] && extras="[test]"
+stamp=".venv/.installed-$mode"
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extras"
+  touch "$stamp"
+fi
