@@ -20,6 +20,20 @@ from generator.render import RenderResult, render
 log = logging.getLogger(__name__)
 # jieba logs its dictionary loading at DEBUG through a handler of its own.
 jieba.setLogLevel(logging.WARNING)
+_loaded_dicts: set[Path] = set()
+
+
+def load_search_words(site_src: Path) -> None:
+    """Teach jieba the party-affairs terms, so search keeps 流动党员 as one word.
+
+    The search plugin segments with the global jieba; its own jieba_dict_user option
+    resolves paths against the working folder, so the dictionary is loaded here.
+    """
+    path = (site_src / "jieba_userdict.txt").resolve()
+    if path.is_file() and path not in _loaded_dicts:
+        with path.open("rb") as words:  # jieba leaves a file it opened itself unclosed
+            jieba.load_userdict(words)
+        _loaded_dicts.add(path)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONTENT = PROJECT_ROOT / "content"
@@ -51,7 +65,8 @@ def build_site(content_dir: Path = DEFAULT_CONTENT, out: Path = DEFAULT_OUT,
     so a failed build leaves the previous site as it was.
     """
     content_dir, out = content_dir.resolve(), out.resolve()
-    work = (work or site_src / "docs").resolve()
+    # The rendered Markdown lives beside the site it builds, so each output has its own.
+    work = (work or out.with_name(f".{out.name}.pages")).resolve()
     content, problems = check(content_dir, today)
     if errors_only(problems):
         raise ContentError(errors_only(problems))
@@ -64,12 +79,35 @@ def build_site(content_dir: Path = DEFAULT_CONTENT, out: Path = DEFAULT_OUT,
     try:
         config = mkdocs_config(site_src, work, staging, rendered.nav, content.site.title,
                                content.site.description)
+        load_search_words(site_src)
         mkdocs_build(config)
+        localize_scripts(staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     swap_in(staging, out)
     return BuildResult(rendered, [p for p in problems if p.warning], out)
+
+
+# Material's bundle fetches a few scripts from unpkg.com on demand: the ResizeObserver
+# polyfill on old WebViews, Mermaid for diagrams. Nothing may load from another host in
+# mainland China, so they point into the site: the polyfill is vendored in
+# site_src/assets/vendor/, Mermaid is not offered (no diagrams in content).
+LOCAL_SCRIPTS = {
+    "https://unpkg.com/resize-observer-polyfill": "/assets/vendor/resize-observer-polyfill.js",
+    "https://unpkg.com/mermaid@11/dist/mermaid.min.js": "/assets/vendor/mermaid-not-offered.js",
+}
+
+
+def localize_scripts(site: Path) -> None:
+    """Point the theme's on-demand script URLs at this site instead of a CDN."""
+    for path in (site / "assets" / "javascripts").glob("*.js"):
+        text = path.read_text(encoding="utf-8")
+        changed = text
+        for remote, local in LOCAL_SCRIPTS.items():
+            changed = changed.replace(remote, local)
+        if changed != text:
+            path.write_text(changed, encoding="utf-8")
 
 
 def swap_in(new: Path, out: Path) -> None:

@@ -1,0 +1,146 @@
+"""Rendering: a golden fixture site, and re-renders that touch only what changed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator.build import DEFAULT_SITE_SRC, build_site
+from generator.checks import check
+from generator.errors import ContentError
+from generator.render import join_cjk_lines, render
+from tests.conftest import TODAY, make_faq, make_lesson, write_yaml
+
+GOLDEN = Path(__file__).parent / "fixtures" / "golden"
+
+
+def _render(root: Path, out: Path):
+    content, problems = check(root, TODAY)
+    assert [p for p in problems if not p.warning] == []
+    return render(content, out, TODAY)
+
+
+def _tree(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8")
+            for p in sorted(root.rglob("*.md"))}
+
+
+def test_golden_fixture_site(content_tree: Path, tmp_path: Path):
+    """Set UPDATE_GOLDEN=1 to rewrite the expected files after a deliberate change."""
+    write_yaml(content_tree / "courses" / "basics.yaml", {
+        "title": "基础课", "topic": "法律法规", "summary": "简介。", "lessons": [
+            make_lesson(body="第一行，\n接着写。\n\n- 要点", related=["faq/dues"], questions=[
+                {"question": "几个工作日？", "options": ["一", "二"], "answer": "二",
+                 "explanation": "两个工作日。"}]),
+            make_lesson(slug="second", title="第二课 <b>不是标签</b>", minutes=5)]})
+    out = tmp_path / "docs"
+    _render(content_tree, out)
+    actual = _tree(out)
+    expected_root = GOLDEN / "expected"
+    if os.environ.get("UPDATE_GOLDEN"):
+        shutil.rmtree(expected_root, ignore_errors=True)
+        for rel, text in actual.items():
+            (expected_root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (expected_root / rel).write_text(text, encoding="utf-8")
+    assert actual == _tree(expected_root)
+
+
+def test_plain_text_fields_are_escaped(content_tree: Path, tmp_path: Path):
+    write_yaml(content_tree / "news" / "launch.yaml", {
+        "title": "<script>alert(1)</script>", "date": "2026-11-02", "summary": "{{ 7*7 }}",
+        "body": "正文 {% raw %}"})
+    _render(content_tree, tmp_path / "docs")
+    page = (tmp_path / "docs" / "news" / "launch.md").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>" not in page
+    index = (tmp_path / "docs" / "news" / "index.md").read_text(encoding="utf-8")
+    assert "{{ 7*7 }}" in index and "正文 {% raw %}" in page
+
+
+def test_second_render_rewrites_nothing(content_tree: Path, tmp_path: Path):
+    out = tmp_path / "docs"
+    first = _render(content_tree, out)
+    assert "faq/dues.md" in first.written
+    mtimes = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    second = _render(content_tree, out)
+    assert second.written == [] and second.removed == []
+    assert second.unchanged == len(mtimes)
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == mtimes
+
+
+def test_one_edit_rewrites_only_the_pages_that_show_it(content_tree: Path, tmp_path: Path):
+    out = tmp_path / "docs"
+    _render(content_tree, out)
+    write_yaml(content_tree / "faq" / "dues.yaml", make_faq(question="党费在哪里交？"))
+    result = _render(content_tree, out)
+    # The entry, the FAQ index listing it and the theme that links to it by title.
+    assert sorted(result.written) == ["faq/dues.md", "faq/index.md", "themes/w47.md"]
+
+
+def test_removed_item_loses_its_page(content_tree: Path, tmp_path: Path):
+    out = tmp_path / "docs"
+    _render(content_tree, out)
+    (content_tree / "showcase" / "zhang.yaml").unlink()
+    result = _render(content_tree, out)
+    assert "showcase/zhang.md" in result.removed
+    assert not (out / "showcase" / "zhang.md").exists()
+
+
+def test_chinese_lines_are_joined_but_blocks_stay():
+    assert join_cjk_lines("第一行，\n  接着写。\n\n- 要点\n- 二") == "第一行，接着写。\n\n- 要点\n- 二"
+    assert join_cjk_lines("第一行\n  接着写。") == "第一行接着写。"
+
+
+@pytest.fixture
+def built(content_tree: Path, tmp_path: Path):
+    out = tmp_path / "site"
+    build_site(content_tree, out, work=tmp_path / "docs", site_src=DEFAULT_SITE_SRC,
+               today=TODAY)
+    return out
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*")
+            if p.is_file()}
+
+
+def test_failed_check_builds_nothing_and_keeps_the_old_site(content_tree: Path, built: Path,
+                                                             tmp_path: Path):
+    before = _snapshot(built)
+    docs_before = _snapshot(tmp_path / "docs")
+    (content_tree / "faq" / "dues.yaml").write_text("question: [\n", encoding="utf-8")
+    with pytest.raises(ContentError) as caught:
+        build_site(content_tree, built, work=tmp_path / "docs", site_src=DEFAULT_SITE_SRC,
+                   today=TODAY)
+    assert "dues.yaml:2:1" in str(caught.value)
+    assert _snapshot(built) == before
+    assert _snapshot(tmp_path / "docs") == docs_before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "docs", "site"]
+
+
+def test_failed_mkdocs_build_keeps_the_old_site(content_tree: Path, built: Path,
+                                                 tmp_path: Path):
+    before = _snapshot(built)
+    broken = tmp_path / "site_src"
+    shutil.copytree(DEFAULT_SITE_SRC, broken, ignore=shutil.ignore_patterns("docs"))
+    text = (broken / "mkdocs.yml").read_text(encoding="utf-8")
+    (broken / "mkdocs.yml").write_text(text.replace("name: material", "name: no-such-theme"),
+                                       encoding="utf-8")
+    write_yaml(content_tree / "news" / "launch.yaml", {
+        "title": "新标题", "date": "2026-11-02", "summary": "摘要", "body": "正文"})
+    with pytest.raises(Exception):  # noqa: B017 - MkDocs raises its own config errors
+        build_site(content_tree, built, work=tmp_path / "docs", site_src=broken, today=TODAY)
+    assert _snapshot(built) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site.")]
+
+
+def test_successful_rebuild_replaces_the_site(content_tree: Path, built: Path,
+                                              tmp_path: Path):
+    write_yaml(content_tree / "news" / "launch.yaml", {
+        "title": "换了标题", "date": "2026-11-02", "summary": "摘要", "body": "正文"})
+    build_site(content_tree, built, work=tmp_path / "docs", site_src=DEFAULT_SITE_SRC,
+               today=TODAY)
+    assert "换了标题" in (built / "news" / "launch.html").read_text(encoding="utf-8")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site.")]
