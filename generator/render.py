@@ -10,8 +10,6 @@ import json
 import logging
 import posixpath
 import re
-import shutil
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from generator.helper import describe_condition
 from generator.loader import Content, Item
 from generator.models.courses import TOPIC_GROUPS
 from generator.models.site import SECTIONS
+from generator.output import RenderResult, cached, fingerprint, write_tree
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +41,6 @@ POST_SECTIONS = {
     "showcase": ("党员风采", "在外务工经商、求学创业的流动党员，在哪里都亮明身份、当好先锋。"),
     "voices": ("流动党员之声", "流动党员写下的工作、学习、生活体会和参加组织生活的感悟。"),
 }
-
-
-@dataclass
-class RenderResult:
-    nav: list[Any]
-    written: list[str] = field(default_factory=list)
-    unchanged: int = 0
-    removed: list[str] = field(default_factory=list)
 
 
 def cn_date(value: date) -> str:
@@ -105,6 +96,7 @@ class Renderer:
         self.out = out
         self.today = today
         self.assets = assets
+        self.stamp = ""
         self.env = _environment()
         self.env.globals.update(title_of=self.title_of,
                                 opt=lambda obj, name: getattr(obj, name, None))
@@ -148,9 +140,7 @@ class Renderer:
         self._render_home()
         for key in site.sections:
             nav.append({SECTIONS[key]: getattr(self, f"_render_{key}")()})
-        result = RenderResult(nav=nav)
-        self._write_all(result)
-        return result
+        return write_tree(self.out, self.pages, self._copies(), nav, self.stamp)
 
     def _render_home(self) -> None:
         site = self.content.site
@@ -289,41 +279,19 @@ class Renderer:
                     copies["assets/" + path.relative_to(self.assets).as_posix()] = path
         return copies
 
-    def _write_all(self, result: RenderResult) -> None:
-        self.out.mkdir(parents=True, exist_ok=True)
-        for rel, data in self.pages.items():
-            target = self.out / rel
-            if target.is_file() and target.stat().st_size == len(data) and \
-                    target.read_bytes() == data:
-                result.unchanged += 1
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(target.name + ".tmp")
-            tmp.write_bytes(data)
-            tmp.replace(target)
-            result.written.append(rel)
-        copies = self._copies()
-        for rel, source in copies.items():
-            target = self.out / rel
-            stat = source.stat()
-            if target.is_file() and target.stat().st_size == stat.st_size and \
-                    target.stat().st_mtime_ns == stat.st_mtime_ns:
-                result.unchanged += 1
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-            result.written.append(rel)
-        keep = set(self.pages) | set(copies)
-        for path in sorted(self.out.rglob("*"), reverse=True):
-            rel = path.relative_to(self.out).as_posix()
-            if path.is_file() and rel not in keep:
-                path.unlink()
-                result.removed.append(rel)
-            elif path.is_dir() and not any(path.iterdir()):
-                path.rmdir()
-
 
 def render(content: Content, out: Path, today: date | None = None,
            assets: Path | None = None) -> RenderResult:
-    """Render every page of content into out; return the nav and what was written."""
-    return Renderer(content, out, today or date.today(), assets).render()
+    """Render every page of content into out; return the nav and what was written.
+
+    When nothing it depends on changed since the last render into out, nothing is
+    rendered or written at all.
+    """
+    today = today or date.today()
+    stamp = fingerprint(content.root, assets, today)
+    previous = cached(out, stamp)
+    if previous is not None:
+        return previous
+    renderer = Renderer(content, out, today, assets)
+    renderer.stamp = stamp
+    return renderer.render()

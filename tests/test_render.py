@@ -63,11 +63,21 @@ def test_second_render_rewrites_nothing(content_tree: Path, tmp_path: Path):
     out = tmp_path / "docs"
     first = _render(content_tree, out)
     assert "faq/dues.md" in first.written
-    mtimes = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    mtimes = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()
+              and not p.name.startswith(".")}
     second = _render(content_tree, out)
     assert second.written == [] and second.removed == []
     assert second.unchanged == len(mtimes)
-    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == mtimes
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()
+            and not p.name.startswith(".")} == mtimes
+
+
+def test_a_lost_page_is_rendered_again(content_tree: Path, tmp_path: Path):
+    out = tmp_path / "docs"
+    _render(content_tree, out)
+    (out / "faq" / "dues.md").unlink()
+    result = _render(content_tree, out)
+    assert result.written == ["faq/dues.md"]
 
 
 def test_one_edit_rewrites_only_the_pages_that_show_it(content_tree: Path, tmp_path: Path):
