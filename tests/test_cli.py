@@ -48,3 +48,38 @@ def test_build_writes_the_site_and_refuses_bad_content(content_tree: Path):
     assert "content/site.yaml:1:8: title: 应为文本" in bad.stdout
     assert "原有网站保持不变" in bad.stderr
     assert (cwd / "out" / "index.html").read_text(encoding="utf-8") == home
+
+
+def test_serve_builds_and_serves_the_site(content_tree: Path):
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cwd = content_tree.parent
+    server = subprocess.Popen(
+        [sys.executable, "-m", "generator", "serve", "--port", str(port), "--content",
+         "content", "--out", "out"], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as reply:
+                    body = reply.read().decode("utf-8")
+                    headers = reply.headers
+                break
+            except OSError:
+                assert server.poll() is None, server.stderr.read().decode()
+                assert time.monotonic() < deadline, "server did not answer"
+                time.sleep(0.2)
+        assert "测试党校" in body
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/faq/dues.html") as reply:
+            assert "党费怎么交" in reply.read().decode("utf-8")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        server.stdout.close()
+        server.stderr.close()
