@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import shutil
@@ -65,6 +66,16 @@ def build_site(content_dir: Path = DEFAULT_CONTENT, out: Path = DEFAULT_OUT,
     so a failed build leaves the previous site as it was.
     """
     content_dir, out = content_dir.resolve(), out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # One build of an output at a time (a publish may start one while an editor runs
+    # another): they share the rendered pages and the swap.
+    with open(out.with_name(f".{out.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build_locked(content_dir, out, work, site_src, today)
+
+
+def _build_locked(content_dir: Path, out: Path, work: Path | None, site_src: Path,
+                  today: date | None) -> BuildResult:
     # The rendered Markdown lives beside the site it builds, so each output has its own.
     work = (work or out.with_name(f".{out.name}.pages")).resolve()
     content, problems = check(content_dir, today)

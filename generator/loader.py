@@ -68,10 +68,11 @@ class Content:
 
 def display_path(path: Path) -> str:
     """A path as an editor would type it: relative to the working folder when inside it."""
+    absolute = Path(os.path.abspath(path))
     try:
-        return os.path.relpath(path)
+        return absolute.relative_to(Path.cwd()).as_posix()
     except ValueError:
-        return str(path)
+        return str(absolute)
 
 
 def locate(positions: Positions, loc: Loc) -> tuple[int, int]:

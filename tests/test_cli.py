@@ -53,6 +53,7 @@ def test_build_writes_the_site_and_refuses_bad_content(content_tree: Path):
 def test_serve_builds_and_serves_the_site(content_tree: Path):
     import socket
     import time
+    import urllib.error
     import urllib.request
 
     with socket.socket() as s:
@@ -78,6 +79,12 @@ def test_serve_builds_and_serves_the_site(content_tree: Path):
         assert headers["X-Content-Type-Options"] == "nosniff"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/faq/dues.html") as reply:
             assert "党费怎么交" in reply.read().decode("utf-8")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/no/such/page.html")
+            raise AssertionError("a missing page must answer 404")
+        except urllib.error.HTTPError as missing:
+            assert missing.code == 404
+            assert "没有找到这个页面" in missing.read().decode("utf-8")
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -127,7 +127,7 @@ def test_failed_check_builds_nothing_and_keeps_the_old_site(content_tree: Path, 
     assert "dues.yaml:2:1" in str(caught.value)
     assert _snapshot(built) == before
     assert _snapshot(tmp_path / "docs") == docs_before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "docs", "site"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.lock", "content", "docs", "site"]
 
 
 def test_failed_mkdocs_build_keeps_the_old_site(content_tree: Path, built: Path,
@@ -143,7 +143,8 @@ def test_failed_mkdocs_build_keeps_the_old_site(content_tree: Path, built: Path,
     with pytest.raises(Exception):  # noqa: B017 - MkDocs raises its own config errors
         build_site(content_tree, built, work=tmp_path / "docs", site_src=broken, today=TODAY)
     assert _snapshot(built) == before
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site.")]
+    assert not [p for p in tmp_path.iterdir()
+                if p.name.startswith((".site.building", ".site.old"))]
 
 
 def test_successful_rebuild_replaces_the_site(content_tree: Path, built: Path,
@@ -153,4 +154,5 @@ def test_successful_rebuild_replaces_the_site(content_tree: Path, built: Path,
     build_site(content_tree, built, work=tmp_path / "docs", site_src=DEFAULT_SITE_SRC,
                today=TODAY)
     assert "换了标题" in (built / "news" / "launch.html").read_text(encoding="utf-8")
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site.")]
+    assert not [p for p in tmp_path.iterdir()
+                if p.name.startswith((".site.building", ".site.old"))]

@@ -44,28 +44,24 @@ def test_search_finds_a_page_by_a_chinese_word(phone, site_url):
     assert any("《流动党员活动证》怎么领" in t for t in titles), titles
 
 
+def _media_duration(page, selector: str) -> float:
+    """Seconds of the media element's file, once the browser has loaded its metadata."""
+    return page.evaluate("""(selector) => new Promise((resolve, reject) => {
+        const m = document.querySelector(selector);
+        if (m.readyState >= 1) return resolve(m.duration);
+        m.addEventListener('loadedmetadata', () => resolve(m.duration));
+        m.addEventListener('error', () => reject(new Error(selector + ' failed to load')));
+        m.load();
+    })""", selector)
+
+
 def test_lesson_media_load_and_can_play(phone, site_url):
-    page, seen = phone
+    page, _ = phone
     page.goto(f"{site_url}/courses/livelihood/before-leaving.html")
-    video = page.locator("video")
-    assert video.get_attribute("playsinline") is not None
-    duration = page.evaluate("""() => new Promise((resolve, reject) => {
-        const v = document.querySelector('video');
-        if (v.readyState >= 1) return resolve(v.duration);
-        v.addEventListener('loadedmetadata', () => resolve(v.duration));
-        v.addEventListener('error', () => reject(new Error('video error')));
-        v.load();
-    })""")
-    assert 10 < duration < 20
+    assert page.locator("video").get_attribute("playsinline") is not None
+    assert 10 < _media_duration(page, "video") < 20
     page.goto(f"{site_url}/courses/party-spirit/identity.html")
-    audio_duration = page.evaluate("""() => new Promise((resolve, reject) => {
-        const a = document.querySelector('audio');
-        if (a.readyState >= 1) return resolve(a.duration);
-        a.addEventListener('loadedmetadata', () => resolve(a.duration));
-        a.addEventListener('error', () => reject(new Error('audio error')));
-        a.load();
-    })""")
-    assert 25 < audio_duration < 40
+    assert 25 < _media_duration(page, "audio") < 40
 
 
 def test_pages_fit_a_phone_screen(phone, site_url):
