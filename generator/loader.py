@@ -105,6 +105,10 @@ def parse_yaml(text: str, path: str) -> tuple[Any, Positions, Positions, list[Pr
             problems.append(Problem(path, 1, 1, "", "文件为空"))
             return None, positions, keys, problems
         data = _construct(loader, node, (), positions, keys, problems, path)
+    except _TooLarge:
+        problems.append(Problem(path, 1, 1, "", f"文件展开后超过 {MAX_VALUES} 个值"
+                                "（是否有层层嵌套的 YAML 别名？）"))
+        return None, positions, keys, problems
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -119,9 +123,20 @@ def parse_yaml(text: str, path: str) -> tuple[Any, Positions, Positions, list[Pr
     return data, positions, keys, problems
 
 
+# No content file comes near this many values; a file that does is most likely a chain
+# of YAML aliases that would expand exponentially ("billion laughs").
+MAX_VALUES = 100_000
+
+
+class _TooLarge(Exception):
+    pass
+
+
 def _construct(loader: Any, node: yaml.Node, loc: Loc, positions: Positions,
                keys: Positions, problems: list[Problem], path: str) -> Any:
     positions[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if len(positions) > MAX_VALUES:
+        raise _TooLarge
     if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
         line, col = positions[loc]
         problems.append(Problem(path, line, col, format_loc(loc), f"不支持的 YAML 标签 {node.tag}"))

@@ -7,7 +7,6 @@ so a second run over unchanged content rewrites nothing and MkDocs has nothing n
 from __future__ import annotations
 
 import json
-import logging
 import posixpath
 import re
 from datetime import date
@@ -21,8 +20,6 @@ from generator.loader import Content, Item
 from generator.models.courses import TOPIC_GROUPS
 from generator.models.site import SECTIONS
 from generator.output import RenderResult, cached, fingerprint, write_tree
-
-log = logging.getLogger(__name__)
 
 SECTION_BLURBS = {
     "news": "上级部署和支部工作的最新消息",
@@ -91,12 +88,13 @@ def current_theme(content: Content, today: date) -> Item | None:
 
 
 class Renderer:
-    def __init__(self, content: Content, out: Path, today: date, assets: Path | None = None):
+    def __init__(self, content: Content, out: Path, today: date, assets: Path | None,
+                 stamp: str):
         self.content = content
         self.out = out
         self.today = today
         self.assets = assets
-        self.stamp = ""
+        self.stamp = stamp  # the inputs' fingerprint, kept in the output's manifest
         self.env = _environment()
         self.env.globals.update(title_of=self.title_of,
                                 opt=lambda obj, name: getattr(obj, name, None))
@@ -292,6 +290,4 @@ def render(content: Content, out: Path, today: date | None = None,
     previous = cached(out, stamp)
     if previous is not None:
         return previous
-    renderer = Renderer(content, out, today, assets)
-    renderer.stamp = stamp
-    return renderer.render()
+    return Renderer(content, out, today, assets, stamp).render()

@@ -129,6 +129,24 @@ def test_every_problem_in_one_run(content_tree: Path, monkeypatch: pytest.Monkey
     assert sum(p.path == "faq/dues.yaml" for p in problems) == 3
 
 
+def test_alias_bomb_is_refused_quickly(content_tree: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(content_tree)
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    (content_tree / "news" / "launch.yaml").write_text("\n".join(lines) + "\n", "utf-8")
+    _, problems = check(Path("."), TODAY)
+    assert [str(p) for p in problems] == [
+        "news/launch.yaml:1:1: 文件: 文件展开后超过 100000 个值（是否有层层嵌套的 YAML 别名？）"]
+
+
+def test_file_that_is_not_utf8(content_tree: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(content_tree)
+    (content_tree / "news" / "launch.yaml").write_bytes("title: 标题\n".encode("gbk"))
+    _, problems = check(Path("."), TODAY)
+    assert [str(p) for p in problems] == [
+        "news/launch.yaml:1:1: 文件: 文件不是 UTF-8 编码： invalid start byte"]
+
+
 def test_duplicate_slug_across_folders(content_tree: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.chdir(content_tree)
     (content_tree / "news" / "2026").mkdir()
