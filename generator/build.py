@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from datetime import date
@@ -100,23 +101,23 @@ def _build_locked(content_dir: Path, out: Path, work: Path | None, site_src: Pat
     return BuildResult(rendered, [p for p in problems if p.warning], out)
 
 
-# Material's bundle fetches a few scripts from unpkg.com on demand: the ResizeObserver
-# polyfill on old WebViews, Mermaid for diagrams. Nothing may load from another host in
-# mainland China, so they point into the site: the polyfill is vendored in
-# site_src/assets/vendor/, Mermaid is not offered (no diagrams in content).
-LOCAL_SCRIPTS = {
-    "https://unpkg.com/resize-observer-polyfill": "/assets/vendor/resize-observer-polyfill.js",
-    "https://unpkg.com/mermaid@11/dist/mermaid.min.js": "/assets/vendor/mermaid-not-offered.js",
-}
+# Material's bundle fetches a few scripts on demand from the public npm CDN: the
+# ResizeObserver polyfill on old WebViews, Mermaid for diagrams. Nothing may load from
+# another host in mainland China, so every such URL is pointed into the site: the
+# polyfill is vendored in site_src/assets/vendor/; anything else is not offered.
+CDN_URL = re.compile(r"https://unpkg\.com/([^\"'`\s)]+)")
+VENDORED = {"resize-observer-polyfill": "/assets/vendor/resize-observer-polyfill.js"}
+
+
+def _local(match: re.Match[str]) -> str:
+    return VENDORED.get(match[1], "/assets/vendor/not-offered.js")
 
 
 def localize_scripts(site: Path) -> None:
     """Point the theme's on-demand script URLs at this site instead of a CDN."""
-    for path in (site / "assets" / "javascripts").glob("*.js"):
+    for path in (site / "assets" / "javascripts").rglob("*.js"):
         text = path.read_text(encoding="utf-8")
-        changed = text
-        for remote, local in LOCAL_SCRIPTS.items():
-            changed = changed.replace(remote, local)
+        changed = CDN_URL.sub(_local, text)
         if changed != text:
             path.write_text(changed, encoding="utf-8")
 

@@ -75,3 +75,22 @@ def test_pages_fit_a_phone_screen(phone, site_url):
         assert bar.is_visible()
         box = bar.bounding_box()
         assert box is not None and box["y"] + box["height"] <= 740 + 1
+
+
+def test_old_webview_gets_the_polyfill_from_this_site(browser, site_url):
+    """Material loads a ResizeObserver polyfill where the browser has none (old WebViews);
+    it must come from the site itself, not a foreign CDN."""
+    context = browser.new_context(**PHONE)
+    context.add_init_script("delete window.ResizeObserver;")
+    page = context.new_page()
+    requests: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    with page.expect_response("**/resize-observer-polyfill.js") as polyfill:
+        page.goto(f"{site_url}/courses/index.html")
+    assert polyfill.value.status == 200
+    page.wait_for_function("() => typeof window.ResizeObserver === 'function'")
+    context.close()
+    assert errors == []
+    assert [u for u in requests if not u.startswith(site_url)] == []
