@@ -47,7 +47,6 @@ class Item:
     path: str
     model: Any
     positions: Positions
-    key_positions: Positions
 
     def where(self, loc: Loc) -> tuple[int, int]:
         return locate(self.positions, loc)
@@ -57,7 +56,6 @@ class Item:
 class Content:
     root: Path
     site: SiteConfig | None = None
-    site_item: Item | None = None
     items: dict[str, dict[str, Item]] = field(default_factory=dict)
     # kind/slug of files that exist but failed validation: links to them are not broken.
     invalid: set[str] = field(default_factory=set)
@@ -231,7 +229,7 @@ def load_file(path: Path, model: type[BaseModel]) -> tuple[Item | None, list[Pro
     result, problems = validate(model, data, positions, keys, shown)
     if result is None:
         return None, problems
-    return Item("", path.stem, shown, result, positions, keys), []
+    return Item("", path.stem, shown, result, positions), []
 
 
 def content_files(folder: Path) -> list[Path]:
@@ -247,7 +245,7 @@ def load_content(root: Path) -> tuple[Content, list[Problem]]:
         item, found = load_file(site_path, SiteConfig)
         problems += found
         if item is not None:
-            content.site, content.site_item = item.model, item
+            content.site = item.model
     else:
         problems.append(Problem(display_path(site_path), 1, 1, "", "缺少站点配置文件"))
     for kind, model in CONTENT_TYPES.items():
