@@ -110,15 +110,38 @@ def parse_yaml(text: str, path: str) -> tuple[Any, Positions, Positions, list[Pr
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        reason = exc.problem or exc.context or "无法解析"
-        problems.append(Problem(path, line, col, "", f"YAML 语法错误： {reason}"))
+        reason = _yaml_reason(exc.problem or exc.context or "无法解析")
+        problems.append(Problem(path, line, col, "", f"YAML 语法错误：{reason}"))
         return None, positions, keys, problems
     except yaml.YAMLError as exc:
-        problems.append(Problem(path, 1, 1, "", f"YAML 语法错误： {exc}"))
+        problems.append(Problem(path, 1, 1, "", f"YAML 语法错误：{exc}"))
         return None, positions, keys, problems
     finally:
         loader.dispose()
     return data, positions, keys, problems
+
+
+# What libyaml's most common complaints mean for an editor; the original stays in brackets.
+_YAML_HINTS = [
+    ("cannot start any token", "不能用 Tab 键缩进，请改用空格"),
+    ("tab character that violates indentation", "不能用 Tab 键缩进，请改用空格"),
+    ("mapping values are not allowed",
+     "这里不能出现“冒号加空格”；文本里有冒号时，请给整段文本加引号"),
+    ("did not find expected key", "缩进没有对齐，或上一行缺少冒号"),
+    ("could not find expected ':'", "缺少冒号"),
+    ("expected '-' indicator", "列表项的缩进不一致"),
+    ("expected ',' or ']'", "方括号 [ ] 没有闭合"),
+    ("expected ',' or '}'", "花括号 { } 没有闭合"),
+    ("unexpected end of stream", "文件意外结束，可能有引号没有闭合"),
+    ("found undefined alias", "引用了没有定义的 YAML 别名"),
+]
+
+
+def _yaml_reason(reason: str) -> str:
+    for fragment, hint in _YAML_HINTS:
+        if fragment in reason:
+            return f"{hint}（{reason}）"
+    return reason
 
 
 # No content file comes near this many values; a file that does is most likely a chain

@@ -31,7 +31,7 @@ def test_check_reports_one_line_per_problem_and_exits_1(content_tree: Path):
     assert all(LINE.match(line) for line in lines), lines
     assert "content/faq/dues.yaml:2:1: answr: 未知字段,请检查拼写".replace(",", "\uff0c") in lines
     assert "content/faq/dues.yaml:1:1: answer: 必填字段缺失" in lines
-    assert any(line.startswith("content/news/launch.yaml:2:1: 文件: YAML 语法错误") for line in lines)
+    assert any(line.startswith("content/news/launch.yaml:2:1: 文件: YAML 语法错误：") for line in lines)
     assert len(lines) == 5  # answr, answer, basis, reviewed_on, the YAML error
     assert "5 处错误" in result.stderr
 

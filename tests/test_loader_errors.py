@@ -23,7 +23,7 @@ lessons:
 CASES = [
     pytest.param(
         "courses/basics.yaml", "title: [没有闭合\ntopic: 党性教育\n",
-        "courses/basics.yaml:2:6: 文件: YAML 语法错误： did not find expected ',' or ']'",
+        "courses/basics.yaml:2:6: 文件: YAML 语法错误：方括号 [ ] 没有闭合（did not find expected ',' or ']'）",
         id="yaml-syntax"),
     pytest.param(
         "courses/basics.yaml", COURSE_OK.replace("summary:", "sumary:"),
@@ -113,6 +113,27 @@ def test_error_names_file_line_column_field(content_tree: Path, name: str, text:
     _, problems = check(Path("."), TODAY)
     shown = [str(p) for p in problems]
     assert expected in shown, "\n".join(shown)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("title: 标题\n\tdate: 2026-11-02\n",
+     "news/launch.yaml:2:1: 文件: YAML 语法错误：不能用 Tab 键缩进，请改用空格"
+     "（found a tab character that violates indentation）"),
+    ("title: 通知: 明天开会\n",
+     "news/launch.yaml:1:10: 文件: YAML 语法错误：这里不能出现“冒号加空格”；文本里有冒号时，"
+     "请给整段文本加引号（mapping values are not allowed in this context）"),
+    ("title: 标题\nbody: |\n  正文\n date: 2026-11-02\n",
+     "news/launch.yaml:4:2: 文件: YAML 语法错误：缩进没有对齐，或上一行缺少冒号"
+     "（did not find expected key）"),
+    ('title: "标题\n', "news/launch.yaml:2:1: 文件: YAML 语法错误：文件意外结束，可能有引号没有闭合"
+     "（found unexpected end of stream）"),
+])
+def test_yaml_mistakes_explained_in_chinese(content_tree: Path, monkeypatch: pytest.MonkeyPatch,
+                                            text: str, expected: str):
+    monkeypatch.chdir(content_tree)
+    (content_tree / "news" / "launch.yaml").write_text(text, encoding="utf-8")
+    _, problems = check(Path("."), TODAY)
+    assert [str(p) for p in problems] == [expected]
 
 
 def test_every_problem_in_one_run(content_tree: Path, monkeypatch: pytest.MonkeyPatch):
