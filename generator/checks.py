@@ -1,13 +1,17 @@
-"""Checks across files: links, media, duplicate lessons, stale reviews, helper coverage."""
+"""Checks across files: links (also inside Markdown), media, duplicate lessons, stale
+reviews, helper coverage."""
 
 from __future__ import annotations
 
+import posixpath
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
 from generator.errors import Problem
 from generator.helper import unanswered
 from generator.loader import Content, Item, Loc, format_loc, load_content
+from generator.pages import all_pages, ref_page
 
 REVIEW_WARNING_AFTER = timedelta(days=365)
 
@@ -44,6 +48,50 @@ def _media_of(item: Item) -> list[tuple[Loc, str]]:
     return []
 
 
+# A relative link in Markdown: [text](target) or ![alt](target), target without a scheme.
+_MD_LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+
+
+def _markdown_of(item: Item) -> list[tuple[Loc, str, str]]:
+    """(where, Markdown text, the page it is rendered on) for each Markdown field."""
+    model, page = item.model, ref_page(f"{item.kind}/{item.slug}")
+    if item.kind == "courses":
+        return [(("lessons", n, "body"), lesson.body,
+                 ref_page(f"courses/{item.slug}/{lesson.slug}"))
+                for n, lesson in enumerate(model.lessons)]
+    for name in ("body", "answer", "intro"):
+        if isinstance(getattr(model, name, None), str):
+            return [((name,), getattr(model, name), page)]
+    return []
+
+
+def _link_problems(content: Content, item: Item, pages: set[str]) -> list[Problem]:
+    problems = []
+    lines: list[str] | None = None
+    for loc, text, page in _markdown_of(item):
+        for match in _MD_LINK.finditer(text):
+            target = match[1].split("#", 1)[0]
+            if not target or re.match(r"^[a-z][a-z0-9+.-]*:|^/", target):
+                continue  # in-page anchors, other schemes, the app's absolute paths
+            resolved = posixpath.normpath(posixpath.join(posixpath.dirname(page), target))
+            if target.endswith(".md"):
+                ok = resolved in pages
+            else:
+                ok = resolved.startswith("media/") and (content.root / resolved).is_file()
+            if ok:
+                continue
+            line, col = item.where(loc)
+            if "\n" in text:  # a block scalar: its text starts on the next line
+                line += 1 + text.count("\n", 0, match.start())
+            if lines is None:
+                lines = Path(item.path).read_text(encoding="utf-8").splitlines()
+            if 0 < line <= len(lines) and match[0] in lines[line - 1]:
+                col = lines[line - 1].index(match[0]) + 1
+            problems.append(Problem(item.path, line, col, format_loc(loc),
+                                    f"正文中的链接目标不存在：{target}"))
+    return problems
+
+
 def _problem(item: Item, loc: Loc, message: str, warning: bool = False) -> Problem:
     line, col = item.where(loc)
     return Problem(item.path, line, col, format_loc(loc), message, warning)
@@ -52,11 +100,13 @@ def _problem(item: Item, loc: Loc, message: str, warning: bool = False) -> Probl
 def cross_check(content: Content, today: date) -> list[Problem]:
     problems: list[Problem] = []
     refs = existing_refs(content)
+    pages = all_pages(content)
     for bucket in content.items.values():
         for item in bucket.values():
             for loc, ref in _refs_of(item):
                 if ref not in refs and "/".join(ref.split("/")[:2]) not in content.invalid:
                     problems.append(_problem(item, loc, f"链接目标不存在： {ref}"))
+            problems += _link_problems(content, item, pages)
             for loc, name in _media_of(item):
                 if not (content.root / name).is_file():
                     problems.append(_problem(item, loc, f"媒体文件不存在： content/{name}"))

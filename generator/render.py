@@ -20,6 +20,7 @@ from generator.loader import Content, Item
 from generator.models.courses import TOPIC_GROUPS
 from generator.models.site import SECTIONS
 from generator.output import RenderResult, cached, fingerprint, write_tree
+from generator.pages import ref_page
 
 SECTION_BLURBS = {
     "news": "上级部署和支部工作的最新消息",
@@ -66,16 +67,6 @@ def _environment() -> Environment:
     env.filters["cell"] = _cell
     env.filters["md"] = join_cjk_lines
     return env
-
-
-def ref_page(ref: str) -> str:
-    """The Markdown file a content reference renders to."""
-    parts = ref.split("/")
-    if parts[0] == "courses":
-        if len(parts) == 2:
-            return f"courses/{parts[1]}/index.md"
-        return f"courses/{parts[1]}/{parts[2]}.md"
-    return f"{parts[0]}/{parts[1]}.md"
 
 
 def current_theme(content: Content, today: date) -> Item | None:

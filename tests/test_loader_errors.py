@@ -61,6 +61,15 @@ CASES = [
         "courses/basics.yaml:10:9: lessons[0].related[0]: 链接目标不存在： guides/nope",
         id="missing-link"),
     pytest.param(
+        "courses/basics.yaml", COURSE_OK.replace("body: 正文", "body: |\n      先看\n      [指南](../../guides/nope.md)。"),
+        "courses/basics.yaml:10:7: lessons[0].body: 正文中的链接目标不存在：../../guides/nope.md",
+        id="broken-link-in-markdown"),
+    pytest.param(
+        "faq/dues.yaml", "question: 问\nanswer: 见[指南](../guides/card.md)和![图](../media/x.png)\n"
+        "basis: [文件]\nreviewed_on: 2026-11-01\n",
+        "faq/dues.yaml:2:34: answer: 正文中的链接目标不存在：../media/x.png",
+        id="missing-image-in-markdown"),
+    pytest.param(
         "courses/basics.yaml", COURSE_OK + "title: 又一个\n",
         "courses/basics.yaml:9:1: title: 键重复", id="duplicate-key"),
     pytest.param(

@@ -1,0 +1,30 @@
+"""Where each piece of content is rendered: the Markdown page of every reference."""
+
+from __future__ import annotations
+
+from generator.loader import Content
+from generator.models.site import SECTIONS
+
+
+def ref_page(ref: str) -> str:
+    """The Markdown file a content reference (faq/dues, courses/law/wages) renders to."""
+    parts = ref.split("/")
+    if parts[0] == "courses":
+        if len(parts) == 2:
+            return f"courses/{parts[1]}/index.md"
+        return f"courses/{parts[1]}/{parts[2]}.md"
+    if parts[0] == "helper":
+        return f"guides/{parts[1]}.md"
+    return f"{parts[0]}/{parts[1]}.md"
+
+
+def all_pages(content: Content) -> set[str]:
+    """Every Markdown page the renderer writes for this content."""
+    pages = {"index.md"} | {f"{key}/index.md" for key in SECTIONS}
+    for kind, bucket in content.items.items():
+        for slug, item in bucket.items():
+            pages.add(ref_page(f"{kind}/{slug}"))
+            if kind == "courses":
+                pages.update(ref_page(f"courses/{slug}/{lesson.slug}")
+                             for lesson in item.model.lessons)
+    return pages
