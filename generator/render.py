@@ -191,7 +191,9 @@ class Renderer:
         groups: dict[str, list[Item]] = {}
         for entry in entries:
             groups.setdefault(entry.model.tags[0] if entry.model.tags else "其他", []).append(entry)
-        self._page("faq/index.md", "section_faq.md.j2", groups=sorted(groups.items()))
+        # The topics members ask about most come first.
+        ordered = sorted(groups.items(), key=lambda g: (-len(g[1]), g[0]))
+        self._page("faq/index.md", "section_faq.md.j2", groups=ordered)
         nav: list[Any] = ["faq/index.md"]
         for entry in entries:
             self._page(f"faq/{entry.slug}.md", "faq_entry.md.j2", f=entry)

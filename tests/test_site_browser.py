@@ -94,3 +94,17 @@ def test_old_webview_gets_the_polyfill_from_this_site(browser, site_url):
     context.close()
     assert errors == []
     assert [u for u in requests if not u.startswith(site_url)] == []
+
+
+def test_thumb_bar_opens_navigation_and_search(phone, site_url):
+    page, _ = phone
+    page.goto(f"{site_url}/faq/dues-by-mail.html")
+    drawer = page.locator("nav.md-nav--primary")
+    assert not drawer.is_visible() or drawer.bounding_box()["x"] < 0
+    page.locator(".dx-thumb-bar").get_by_role("button", name="目录").tap()
+    page.wait_for_timeout(400)  # the drawer slides in
+    box = drawer.bounding_box()
+    assert box is not None and box["x"] >= 0 and drawer.is_visible()
+    page.goto(f"{site_url}/faq/dues-by-mail.html")
+    page.locator(".dx-thumb-bar").get_by_role("button", name="搜索").tap()
+    page.locator("input.md-search__input").wait_for(state="visible")
