@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import resource
 import subprocess
 import sys
@@ -41,7 +42,8 @@ def _sentences() -> list[str]:
             for key in ("body", "answer"):
                 if isinstance(lesson.get(key), str):
                     text.append(lesson[key])
-    joined = "".join(text).replace("\n", "")
+    # Links of the sample point at its own pages; synthetic pages keep only their words.
+    joined = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", "".join(text).replace("\n", ""))
     return [s + "。" for s in joined.split("。") if len(s) > 8]
 
 
