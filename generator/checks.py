@@ -17,7 +17,7 @@ REVIEW_WARNING_AFTER = timedelta(days=365)
 
 
 def existing_refs(content: Content) -> set[str]:
-    refs = set(content.invalid)
+    refs: set[str] = set()
     for kind, bucket in content.items.items():
         for slug, item in bucket.items():
             refs.add(f"{kind}/{slug}")
@@ -97,40 +97,40 @@ def _problem(item: Item, loc: Loc, message: str, warning: bool = False) -> Probl
     return Problem(item.path, line, col, format_loc(loc), message, warning)
 
 
-def cross_check(content: Content, today: date) -> list[Problem]:
+def _item_problems(content: Content, item: Item, refs: set[str], pages: set[str],
+                   today: date) -> list[Problem]:
     problems: list[Problem] = []
-    refs = existing_refs(content)
-    pages = all_pages(content)
-    for bucket in content.items.values():
-        for item in bucket.values():
-            for loc, ref in _refs_of(item):
-                if ref not in refs and "/".join(ref.split("/")[:2]) not in content.invalid:
-                    problems.append(_problem(item, loc, f"链接目标不存在： {ref}"))
-            problems += _link_problems(content, item, pages)
-            for loc, name in _media_of(item):
-                if not (content.root / name).is_file():
-                    problems.append(_problem(item, loc, f"媒体文件不存在： content/{name}"))
-            if item.kind == "courses":
-                seen: set[str] = set()
-                for n, lesson in enumerate(item.model.lessons):
-                    if lesson.slug in seen:
-                        problems.append(_problem(item, ("lessons", n, "slug"),
-                                                 f"课时标识 {lesson.slug} 在本课程中重复"))
-                    seen.add(lesson.slug)
-            stale = item.kind in ("faq", "guides") and \
-                today - item.model.reviewed_on > REVIEW_WARNING_AFTER
-            if stale:
-                reviewed = item.model.reviewed_on.isoformat()
-                problems.append(_problem(
-                    item, ("reviewed_on",),
-                    f"已超过一年未复核（上次复核 {reviewed}），请核对政策是否有变化",
-                    warning=True))
-            if item.kind == "helper":
-                for answers in unanswered(item.model):
-                    shown = ", ".join(f"{k}={v}" for k, v in answers.items())
-                    problems.append(_problem(item, ("rules",),
-                                             f"这组回答没有对应的主规则：{shown}"))
+    for loc, ref in _refs_of(item):
+        # A link to a file that exists but failed validation is reported there, not here.
+        if ref not in refs and "/".join(ref.split("/")[:2]) not in content.invalid:
+            problems.append(_problem(item, loc, f"链接目标不存在：{ref}"))
+    problems += _link_problems(content, item, pages)
+    for loc, name in _media_of(item):
+        if not (content.root / name).is_file():
+            problems.append(_problem(item, loc, f"媒体文件不存在：content/{name}"))
+    if item.kind == "courses":
+        seen: set[str] = set()
+        for n, lesson in enumerate(item.model.lessons):
+            if lesson.slug in seen:
+                problems.append(_problem(item, ("lessons", n, "slug"),
+                                         f"课时标识 {lesson.slug} 在本课程中重复"))
+            seen.add(lesson.slug)
+    if item.kind in ("faq", "guides") and today - item.model.reviewed_on > REVIEW_WARNING_AFTER:
+        reviewed = item.model.reviewed_on.isoformat()
+        problems.append(_problem(
+            item, ("reviewed_on",),
+            f"已超过一年未复核（上次复核 {reviewed}），请核对政策是否有变化", warning=True))
+    if item.kind == "helper":
+        for answers in unanswered(item.model):
+            shown = ", ".join(f"{k}={v}" for k, v in answers.items())
+            problems.append(_problem(item, ("rules",), f"这组回答没有对应的主规则：{shown}"))
     return problems
+
+
+def cross_check(content: Content, today: date) -> list[Problem]:
+    refs, pages = existing_refs(content), all_pages(content)
+    return [problem for bucket in content.items.values() for item in bucket.values()
+            for problem in _item_problems(content, item, refs, pages, today)]
 
 
 def check(root: Path, today: date | None = None) -> tuple[Content, list[Problem]]:

@@ -243,7 +243,7 @@ def load_file(path: Path, model: type[BaseModel]) -> tuple[Item | None, list[Pro
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        return None, [Problem(shown, 1, 1, "", f"文件不是 UTF-8 编码： {exc.reason}")]
+        return None, [Problem(shown, 1, 1, "", f"文件不是 UTF-8 编码：{exc.reason}")]
     data, positions, keys, problems = parse_yaml(text, shown)
     if problems:
         return None, problems

@@ -54,7 +54,7 @@ def serve(host: str, port: int, content: Path, out: Path, build: bool = True) ->
             print("内容有错误，继续使用上次构建的网站。", file=sys.stderr)
     handler = functools.partial(SiteHandler, directory=str(out))
     with ThreadingHTTPServer((host, port), handler) as server:
-        print(f"网上党校已启动： http://{host}:{port}/  (Ctrl+C 停止)", file=sys.stderr)
+        print(f"网上党校已启动：http://{host}:{port}/  (Ctrl+C 停止)", file=sys.stderr)
         try:
             server.serve_forever()
         except KeyboardInterrupt:

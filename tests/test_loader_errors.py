@@ -49,7 +49,7 @@ CASES = [
     pytest.param(
         "courses/basics.yaml", COURSE_OK + "    media:\n      - type: audio\n"
         "        file: media/none.mp3\n        caption: 录音\n",
-        "courses/basics.yaml:11:15: lessons[0].media[0].file: 媒体文件不存在： content/media/none.mp3",
+        "courses/basics.yaml:11:15: lessons[0].media[0].file: 媒体文件不存在：content/media/none.mp3",
         id="missing-media"),
     pytest.param(
         "courses/basics.yaml", COURSE_OK + "    media:\n      - type: video\n"
@@ -58,7 +58,7 @@ CASES = [
         id="media-type"),
     pytest.param(
         "courses/basics.yaml", COURSE_OK + "    related:\n      - guides/nope\n",
-        "courses/basics.yaml:10:9: lessons[0].related[0]: 链接目标不存在： guides/nope",
+        "courses/basics.yaml:10:9: lessons[0].related[0]: 链接目标不存在：guides/nope",
         id="missing-link"),
     pytest.param(
         "courses/basics.yaml", COURSE_OK.replace("body: 正文", "body: |\n      先看\n      [指南](../../guides/nope.md)。"),
@@ -90,7 +90,7 @@ CASES = [
     pytest.param(
         "themes/w47.yaml", "week: 2026-W47\ntopic: 主题\nintro: 导语\nmaterials:\n"
         "  - ref: courses/basics/nope\nquestions: [讨论]\n",
-        "themes/w47.yaml:5:10: materials[0].ref: 链接目标不存在： courses/basics/nope",
+        "themes/w47.yaml:5:10: materials[0].ref: 链接目标不存在：courses/basics/nope",
         id="missing-lesson-link"),
     pytest.param(
         "themes/w47.yaml", "week: 2026-W54\ntopic: 主题\nintro: 导语\nmaterials:\n"
@@ -174,7 +174,7 @@ def test_file_that_is_not_utf8(content_tree: Path, monkeypatch: pytest.MonkeyPat
     (content_tree / "news" / "launch.yaml").write_bytes("title: 标题\n".encode("gbk"))
     _, problems = check(Path("."), TODAY)
     assert [str(p) for p in problems] == [
-        "news/launch.yaml:1:1: 文件: 文件不是 UTF-8 编码： invalid start byte"]
+        "news/launch.yaml:1:1: 文件: 文件不是 UTF-8 编码：invalid start byte"]
 
 
 def test_duplicate_slug_across_folders(content_tree: Path, monkeypatch: pytest.MonkeyPatch):

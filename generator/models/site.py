@@ -53,5 +53,5 @@ class SiteConfig(Strict):
     def _no_repeats(cls, sections: list[str]) -> list[str]:
         repeated = sorted({s for s in sections if sections.count(s) > 1})
         if repeated:
-            raise ValueError(f"栏目重复： {', '.join(repeated)}")
+            raise ValueError(f"栏目重复：{', '.join(repeated)}")
         return sections
