@@ -11,19 +11,9 @@ from pathlib import Path
 from generator.errors import Problem
 from generator.helper import unanswered
 from generator.loader import Content, Item, Loc, format_loc, load_content
-from generator.pages import all_pages, ref_page
+from generator.pages import all_pages, all_refs, ref_page
 
 REVIEW_WARNING_AFTER = timedelta(days=365)
-
-
-def existing_refs(content: Content) -> set[str]:
-    refs: set[str] = set()
-    for kind, bucket in content.items.items():
-        for slug, item in bucket.items():
-            refs.add(f"{kind}/{slug}")
-            if kind == "courses":
-                refs.update(f"courses/{slug}/{lesson.slug}" for lesson in item.model.lessons)
-    return refs
 
 
 def _refs_of(item: Item) -> list[tuple[Loc, str]]:
@@ -128,7 +118,7 @@ def _item_problems(content: Content, item: Item, refs: set[str], pages: set[str]
 
 
 def cross_check(content: Content, today: date) -> list[Problem]:
-    refs, pages = existing_refs(content), all_pages(content)
+    refs, pages = all_refs(content), all_pages(content)
     return [problem for bucket in content.items.values() for item in bucket.values()
             for problem in _item_problems(content, item, refs, pages, today)]
 

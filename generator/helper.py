@@ -49,7 +49,7 @@ def unanswered(helper: Helper, limit: int = 3) -> list[dict[str, str]]:
 
 def describe_condition(questions: list[HelperQuestion], rules: list[Rule],
                        condition: dict[str, list[str]]) -> str:
-    """A condition in words, e.g. 预计外出多长时间：6 个月以上； 是否有固定地点：有."""
+    """A condition in words, e.g. 预计外出多长时间：6 个月以上；是否有固定地点：有."""
     if not condition:
         return "其他情形"
     by_id = {q.id: q for q in questions}

@@ -18,13 +18,18 @@ def ref_page(ref: str) -> str:
     return f"{parts[0]}/{parts[1]}.md"
 
 
-def all_pages(content: Content) -> set[str]:
-    """Every Markdown page the renderer writes for this content."""
-    pages = {"index.md"} | {f"{key}/index.md" for key in SECTIONS}
+def all_refs(content: Content) -> set[str]:
+    """The reference of every valid item, and of every lesson of every course."""
+    refs: set[str] = set()
     for kind, bucket in content.items.items():
         for slug, item in bucket.items():
-            pages.add(ref_page(f"{kind}/{slug}"))
+            refs.add(f"{kind}/{slug}")
             if kind == "courses":
-                pages.update(ref_page(f"courses/{slug}/{lesson.slug}")
-                             for lesson in item.model.lessons)
-    return pages
+                refs.update(f"courses/{slug}/{lesson.slug}" for lesson in item.model.lessons)
+    return refs
+
+
+def all_pages(content: Content) -> set[str]:
+    """Every Markdown page the renderer writes for this content."""
+    sections = {"index.md"} | {f"{key}/index.md" for key in SECTIONS}
+    return sections | {ref_page(ref) for ref in all_refs(content)}

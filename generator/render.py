@@ -79,13 +79,12 @@ def current_theme(content: Content, today: date) -> Item | None:
 
 
 class Renderer:
-    def __init__(self, content: Content, out: Path, today: date, assets: Path | None,
-                 stamp: str):
+    """Renders every page into memory; writing them out is output.write_tree's job."""
+
+    def __init__(self, content: Content, today: date, assets: Path | None):
         self.content = content
-        self.out = out
         self.today = today
         self.assets = assets
-        self.stamp = stamp  # the inputs' fingerprint, kept in the output's manifest
         self.env = _environment()
         self.env.globals.update(title_of=self.title_of,
                                 opt=lambda obj, name: getattr(obj, name, None))
@@ -121,7 +120,8 @@ class Renderer:
         text = self.env.get_template(template).render(page_link=page_link, link=link, **context)
         self.pages[path] = text.encode("utf-8")
 
-    def render(self) -> RenderResult:
+    def render(self) -> list[Any]:
+        """Render all pages into self.pages; return the MkDocs navigation."""
         site = self.content.site
         if site is None:
             raise ValueError("site.yaml is required to render")
@@ -129,7 +129,7 @@ class Renderer:
         self._render_home()
         for key in site.sections:
             nav.append({SECTIONS[key]: getattr(self, f"_render_{key}")()})
-        return write_tree(self.out, self.pages, self._copies(), nav, self.stamp)
+        return nav
 
     def _render_home(self) -> None:
         site = self.content.site
@@ -256,19 +256,17 @@ class Renderer:
         return "service/index.md"
 
     # -- output ----------------------------------------------------------------------------
-    def _copies(self) -> dict[str, Path]:
+    def copies(self) -> dict[str, Path]:
         """Files copied as they are: content/media/ and the site's own assets."""
-        copies: dict[str, Path] = {}
-        media = self.content.root / "media"
-        if media.is_dir():
-            for path in sorted(media.rglob("*")):
-                if path.is_file():
-                    copies["media/" + path.relative_to(media).as_posix()] = path
-        if self.assets is not None and self.assets.is_dir():
-            for path in sorted(self.assets.rglob("*")):
-                if path.is_file():
-                    copies["assets/" + path.relative_to(self.assets).as_posix()] = path
-        return copies
+        return _files_under(self.content.root / "media", "media/") | \
+            _files_under(self.assets, "assets/")
+
+
+def _files_under(folder: Path | None, prefix: str) -> dict[str, Path]:
+    if folder is None or not folder.is_dir():
+        return {}
+    return {prefix + path.relative_to(folder).as_posix(): path
+            for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
 def render(content: Content, out: Path, today: date | None = None,
@@ -283,4 +281,6 @@ def render(content: Content, out: Path, today: date | None = None,
     previous = cached(out, stamp)
     if previous is not None:
         return previous
-    return Renderer(content, out, today, assets, stamp).render()
+    renderer = Renderer(content, today, assets)
+    nav = renderer.render()
+    return write_tree(out, renderer.pages, renderer.copies(), nav, stamp)

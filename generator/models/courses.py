@@ -1,4 +1,4 @@
-"""Courses (在线学习):a topic, a summary and lessons in order."""
+"""Courses (在线学习): a topic, a summary and lessons in order."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Policy FAQ entries (政策问答):every answer names its basis and review date."""
+"""Policy FAQ entries (政策问答): every answer names its basis and review date."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The departure helper (外出前该办什么手续):questions and rules as editable data."""
+"""The departure helper (外出前该办什么手续): questions and rules as editable data."""
 
 from __future__ import annotations
 

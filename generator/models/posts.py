@@ -1,4 +1,4 @@
-"""Dated items: news (党建动态)， notices (公告通知)， showcase stories (党员风采)， voices."""
+"""Dated items: news (党建动态), notices (公告通知), showcase (党员风采), voices."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ class ShowcaseStory(Strict):
 
 
 class Voice(Strict):
-    """A member article for 流动党员之声； written by the forms app on publish."""
+    """A member article for 流动党员之声; written by the forms app on publish."""
 
     title: Text
     author: Text

@@ -1,4 +1,4 @@
-"""Weekly themes (每周主题):a week, a topic, materials and discussion questions."""
+"""Weekly themes (每周主题): a week, a topic, materials and discussion questions."""
 
 from __future__ import annotations
 
