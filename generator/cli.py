@@ -42,9 +42,10 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from generator.serve import serve
+    from forms_app.combined import serve_product
 
-    return serve(args.host, args.port, Path(args.content), Path(args.out), build=not args.no_build)
+    return serve_product(args.host, args.port, Path(args.content), Path(args.out),
+                         build=not args.no_build)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -61,13 +62,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=str(DEFAULT_OUT), help="output folder (default site/)")
     p.set_defaults(func=_build)
 
-    p = sub.add_parser("serve", help="build, then serve the site on one port")
+    p = sub.add_parser("serve", help="build, then serve the site and the forms app on one port")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--content", default=str(DEFAULT_CONTENT), help="content folder")
     p.add_argument("--out", default=str(DEFAULT_OUT), help="site folder")
     p.add_argument("--no-build", action="store_true", help="serve the site as it is")
     p.set_defaults(func=_serve)
+
+    from forms_app.commands import add_commands
+
+    add_commands(sub)
     return top
 
 

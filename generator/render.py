@@ -17,6 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from generator.helper import describe_condition
 from generator.loader import Content, Item
+from generator.markup import render_markdown
 from generator.models.courses import TOPIC_GROUPS
 from generator.models.site import SECTIONS
 from generator.output import RenderResult, cached, fingerprint, write_tree
@@ -66,6 +67,8 @@ def _environment() -> Environment:
     env.filters["cn_date"] = cn_date
     env.filters["cell"] = _cell
     env.filters["md"] = join_cjk_lines
+    # Voices are written by members: always through the sanitizer, whoever edited the YAML.
+    env.filters["member_md"] = render_markdown
     return env
 
 
@@ -219,7 +222,8 @@ class Renderer:
                 byline = getattr(post.model, "author", None) or (
                     f"{post.model.name} · {post.model.branch}" if kind == "showcase" else None)
                 self._page(f"{kind}/{post.slug}.md", "post.md.j2", p=post, byline=byline,
-                           expired=kind == "notices" and self._expired(post))
+                           expired=kind == "notices" and self._expired(post),
+                           member=kind == "voices")
                 nav.append({post.model.title: f"{kind}/{post.slug}.md"})
         return nav
 

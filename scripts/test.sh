@@ -3,5 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
+bash scripts/postgres.sh
 .venv/bin/ruff check .
 exec .venv/bin/python -m pytest "$@"

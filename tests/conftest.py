@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from datetime import date
-from functools import partial
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from forms_app.combined import SiteFiles
 from generator.build import DEFAULT_CONTENT, DEFAULT_SITE_SRC, BuildResult, build_site
-from generator.serve import SiteHandler
 
 TODAY = date(2026, 11, 21)
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -138,11 +137,12 @@ def sample_site(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
 @pytest.fixture(scope="session")
 def site_url(sample_site: BuildResult):
     """The sample site served over HTTP on 127.0.0.1, as dangxiao serve serves it."""
-    handler = partial(SiteHandler, directory=str(sample_site.out))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, SiteFiles(sample_site.out), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     server.server_close()
 
@@ -161,3 +161,118 @@ def browser():
         )
         yield chromium
         chromium.close()
+
+
+# -- the forms app -------------------------------------------------------------------------
+# Every database test runs on SQLite and on the PostgreSQL server at 127.0.0.1:5432
+# (scripts/postgres.sh starts one); an absent server fails the run, it is never skipped.
+PG_URL = os.environ.get("DANGXIAO_TEST_DATABASE_URL",
+                        "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/dangxiao_test")
+
+
+def _fresh_postgres(url: str) -> str:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    except Exception as exc:  # noqa: BLE001
+        pytest.fail(f"PostgreSQL at {url} is expected (scripts/postgres.sh starts it): {exc}")
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'instance' / 'dangxiao.sqlite3'}"
+    return _fresh_postgres(PG_URL)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'instance' / 'dangxiao.sqlite3'}"
+
+
+def make_app(tmp_path: Path, url: str, **config: Any):
+    from forms_app import create_app, migrate
+
+    (tmp_path / "instance").mkdir(exist_ok=True)
+    app = create_app({
+        "TESTING": True, "INSTANCE_PATH": tmp_path / "instance", "DATABASE_URL": url,
+        "SECRET_KEY": "test-secret-key-of-enough-length-000", "WTF_CSRF_ENABLED": False,
+        "SUBMIT_LIMIT": "1000 per minute", "LOGIN_LIMIT": "1000 per minute",
+        "LOOKUP_LIMIT": "1000 per minute", "REBUILD_AFTER_PUBLISH": False,
+        "CONTENT_DIR": str(DEFAULT_CONTENT), **config})
+    migrate.upgrade(url)
+    return app
+
+
+@pytest.fixture
+def app(tmp_path: Path, database_url: str):
+    app = make_app(tmp_path, database_url)
+    yield app
+    app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def add_user(app, username: str, role: str = "member", password: str = "长江黄河都是好风景",
+             buddy: str | None = None):
+    from sqlalchemy import select
+    from werkzeug.security import generate_password_hash
+
+    from forms_app import db
+    from forms_app.models import User
+
+    with app.app_context():
+        s = db.session()
+        user = User(username=username, password_hash=generate_password_hash(password),
+                    role=role)
+        if buddy:
+            user.buddy_id = s.scalar(select(User.id).where(User.username == buddy))
+        s.add(user)
+        s.commit()
+        return user.id
+
+
+def login(client, username: str, password: str = "长江黄河都是好风景"):
+    return client.post("/app/login", data={"username": username, "password": password})
+
+
+def ask(client, **fields: Any):
+    data = {"question": "我在外地打工半年，组织关系要不要转？", "category": "组织关系",
+            "name": "张三", "branch": "城关镇第一支部", "contact": "13812345678",
+            **fields}
+    return client.post("/app/ask", data=data)
+
+
+VOICE_BODY = ("离开家乡到城里打工已经三年了，每个月我都坚持在网上党校学习一课。\n\n"
+              "这里的课程贴近我们的生活，遇到法律问题也知道去哪里咨询。**感谢支部的关心**。")
+
+
+def voice(client, **fields: Any):
+    data = {"title": "在外打工也不忘学习", "author": "在深圳的老李", "body": VOICE_BODY,
+            "consent": "y", **fields}
+    return client.post("/app/voice", data=data)
+
+
+def code_of(response) -> str:
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    return response.headers["Location"].rsplit("/", 1)[1]
+
+
+def item_by_code(app, code: str):
+    from sqlalchemy import select
+
+    from forms_app import db
+    from forms_app.models import Submission
+
+    with app.app_context():
+        return db.session().scalar(select(Submission).where(Submission.code == code))

@@ -1,0 +1,102 @@
+"""The embedded default: the built site at / and the forms app at /app/, on one port.
+
+In production nginx does the same split (deploy/nginx.conf); here a small WSGI router does
+it, served by waitress (pure Python, threaded, no build step).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from werkzeug.exceptions import NotFound
+from werkzeug.utils import safe_join
+from werkzeug.wrappers import Request, Response
+
+WSGIApp = Callable[..., Iterable[bytes]]
+STATIC_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
+
+
+class SiteFiles:
+    """Files of the built site; `/dir/` serves `dir/index.html`; misses get 404.html."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def _file(self, path: str) -> Path | None:
+        rel = path.lstrip("/")
+        if rel == "" or rel.endswith("/"):
+            rel += "index.html"
+        joined = safe_join(str(self.root), rel)  # None for ../ and absolute paths
+        if joined is None or any(part.startswith(".") for part in Path(rel).parts):
+            return None
+        file = Path(joined)
+        return file if file.is_file() else None
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        if request.method not in ("GET", "HEAD"):
+            return Response("不支持这种访问方式", 405, headers=STATIC_HEADERS)(
+                environ, start_response)
+        file = self._file(request.path)
+        status = 200
+        if file is None:
+            file, status = self._file("/404.html"), 404
+            if file is None:
+                return NotFound()(environ, start_response)
+        mime = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        if mime.startswith("text/") or mime in ("application/javascript", "application/json"):
+            mime += "; charset=utf-8"
+        response = Response(file.read_bytes(), status, mimetype=None, content_type=mime,
+                            headers=STATIC_HEADERS)
+        if status == 200:
+            response.add_etag()
+            response.make_conditional(request)
+        return response(environ, start_response)
+
+
+def combined(site_dir: Path, app: WSGIApp) -> WSGIApp:
+    site = SiteFiles(site_dir)
+
+    def router(environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path == "/app" or path.startswith("/app/"):
+            return app(environ, start_response)
+        return site(environ, start_response)
+
+    return router
+
+
+def serve(host: str, port: int, site_dir: Path, app: WSGIApp, threads: int = 8) -> None:
+    from waitress import serve as waitress_serve
+
+    waitress_serve(combined(site_dir, app), host=host, port=port, threads=threads,
+                   ident="dangxiao", clear_untrusted_proxy_headers=True)
+
+
+def serve_product(host: str, port: int, content: Path, out: Path, build: bool = True) -> int:
+    """`dangxiao serve`: build the site, migrate the database, serve both on one port."""
+    import sys
+
+    from forms_app import create_app, migrate
+    from forms_app.db import database_url
+    from generator.build import build_site
+    from generator.errors import ContentError
+
+    if build:
+        try:
+            build_site(content, out)
+        except ContentError as exc:
+            for problem in exc.problems:
+                print(problem)
+            if not out.is_dir():
+                print("内容有错误，且没有可用的旧网站，无法启动。", file=sys.stderr)
+                return 1
+            print("内容有错误，继续使用上次构建的网站。", file=sys.stderr)
+    app = create_app({"CONTENT_DIR": str(content), "SITE_DIR": str(out)})
+    migrate.upgrade(database_url(app))
+    print(f"网上党校已启动：http://{host}:{port}/  表单和编辑后台在 /app/  (Ctrl+C 停止)",
+          file=sys.stderr)
+    serve(host, port, out, app)
+    return 0

@@ -1,0 +1,268 @@
+"""Editors' moderation: the queue, one item, bulk actions, reveals, pairs, publish, audit."""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from forms_app import audit, db, moderation, publish
+from forms_app.extensions import client_ip, login_manager
+from forms_app.forms import ConfirmForm, ItemActionForm, choices
+from forms_app.models import AuditEntry, StudyLog, Submission, User
+from forms_app.states import (
+    ACTIONS,
+    BULK_ACTIONS,
+    KIND_LABELS,
+    OPEN_STATES,
+    REJECT_REASONS,
+    STATE_LABELS,
+    available,
+)
+
+bp = Blueprint("editor", __name__, url_prefix="/app/editor")
+PAGE_SIZE = 50
+
+
+def editor_required(view):
+    """Anonymous → the login page; a signed-in member → 403."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.is_editor:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def admin_required(view):
+    @functools.wraps(view)
+    @editor_required
+    def wrapped(*args, **kwargs):
+        if current_user.role != "admin":
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _counts(s: Session) -> dict[tuple[str, str], int]:
+    rows = s.execute(select(Submission.kind, Submission.state, func.count())
+                     .group_by(Submission.kind, Submission.state)).all()
+    return {(kind, state): n for kind, state, n in rows}
+
+
+def _parse_after(value: str | None) -> tuple[datetime, int] | None:
+    try:
+        stamp, _, ident = (value or "").rpartition("_")
+        return datetime.fromisoformat(stamp), int(ident)
+    except ValueError:
+        return None
+
+
+@bp.get("/")
+@editor_required
+def queue():
+    """Oldest-due first, 50 a page, keyset-paged on (due_at, id) so any depth is fast."""
+    s = db.session()
+    kind = request.args.get("kind", "")
+    state = request.args.get("state", "open")
+    query = select(Submission)
+    if kind in KIND_LABELS:
+        query = query.where(Submission.kind == kind)
+    if state == "open":
+        query = query.where(Submission.state.in_(OPEN_STATES))
+    elif state in STATE_LABELS:
+        query = query.where(Submission.state == state)
+    after = _parse_after(request.args.get("after"))
+    if after:
+        query = query.where(or_(Submission.due_at > after[0],
+                                and_(Submission.due_at == after[0], Submission.id > after[1])))
+    items = s.scalars(query.order_by(Submission.due_at, Submission.id)
+                      .limit(PAGE_SIZE + 1)).all()
+    more = len(items) > PAGE_SIZE
+    items = items[:PAGE_SIZE]
+    next_after = f"{items[-1].due_at.isoformat()}_{items[-1].id}" if more else None
+    unconfirmed = s.scalar(select(func.count()).select_from(StudyLog)
+                           .where(StudyLog.confirmed_at.is_(None)))
+    return render_template(
+        "editor/queue.html", items=items, counts=_counts(s), kind=kind, state=state,
+        next_after=next_after, due_status=moderation.due_status, form=ConfirmForm(),
+        bulk_actions=[ACTIONS[a] for a in BULK_ACTIONS], unconfirmed=unconfirmed,
+        reasons=REJECT_REASONS, publishable=publish.pending_count(s))
+
+
+def _item(item_id: int) -> Submission:
+    item = db.session().get(Submission, item_id)
+    if item is None:
+        abort(404)
+    return item
+
+
+def _render_item(item: Submission, form: ItemActionForm | None = None,
+                 revealed: bool = False, status: int = 200):
+    s = db.session()
+    history = s.scalars(select(AuditEntry).where(AuditEntry.submission_id == item.id)
+                        .order_by(AuditEntry.id)).all()
+    form = form or ItemActionForm(version=item.version)
+    form.preset.choices = choices([("", "（选择常用理由或在下面填写）")] +
+                                  [(r, r) for r in REJECT_REASONS])
+    return render_template(
+        "editor/item.html", item=item, history=history, form=form, revealed=revealed,
+        actions=[a for a in available(item.kind, item.state) if a.name != "publish"],
+        due_status=moderation.due_status(item), action_labels=audit.ACTION_LABELS,
+        confirm=ConfirmForm()), status
+
+
+@bp.get("/item/<int:item_id>")
+@editor_required
+def item(item_id: int):
+    return _render_item(_item(item_id))
+
+
+@bp.post("/item/<int:item_id>")
+@editor_required
+def act(item_id: int):
+    item = _item(item_id)
+    form = ItemActionForm()
+    form.preset.choices = choices([(r, r) for r in REJECT_REASONS])
+    if not form.validate_on_submit() or form.action.data not in ACTIONS:
+        abort(400)
+    action = ACTIONS[form.action.data]
+    text = (form.text.data or "").strip() or (form.preset.data or "").strip()
+    if action.needs_text and not text:
+        form.text.errors.append("请填写答复内容。" if action.name == "answer"
+                                else "请选择或填写理由，作者会看到它。")
+        return _render_item(item, form, status=400)
+    try:
+        moderation.apply(db.session(), item.id, action.name, int(form.version.data),
+                         current_user.username, client_ip(), text=text or None)
+    except moderation.Conflict:
+        db.session().expire_all()
+        flash("这条内容刚被其他编辑处理过，您的操作没有保存。请看最新状态后再决定。", "error")
+        return _render_item(_item(item_id), status=409)
+    except moderation.NotAllowed:
+        flash(f"当前状态下不能“{action.label}”。", "error")
+        return _render_item(item, status=409)
+    flash(f"已{action.label}。", "success")
+    return redirect(url_for("editor.item", item_id=item.id), 303)
+
+
+@bp.post("/item/<int:item_id>/reveal")
+@editor_required
+def reveal(item_id: int):
+    """Show the full personal data once; the reveal is written to the audit log."""
+    item = _item(item_id)
+    s = db.session()
+    audit.record(s, current_user.username, "reveal", ip=client_ip(), item=item)
+    s.commit()
+    return _render_item(item, revealed=True)
+
+
+@bp.post("/bulk")
+@editor_required
+def bulk():
+    form = ConfirmForm()
+    action = request.form.get("action", "")
+    if not form.validate_on_submit() or action not in BULK_ACTIONS:
+        abort(400)
+    reason = (request.form.get("reason") or "").strip()
+    if ACTIONS[action].needs_text and not reason:
+        flash("批量不予采用需要选择理由。", "error")
+        return redirect(url_for("editor.queue"), 303)
+    done = skipped = 0
+    for value in request.form.getlist("item")[:PAGE_SIZE]:
+        ident, _, version = value.partition(":")
+        if not (ident.isdigit() and version.isdigit()):
+            continue
+        try:
+            moderation.apply(db.session(), int(ident), action, int(version),
+                             current_user.username, client_ip(), text=reason or None)
+            done += 1
+        except (moderation.Conflict, moderation.NotAllowed):
+            skipped += 1
+    message = f"已{ACTIONS[action].label} {done} 条。"
+    if skipped:
+        message += f"{skipped} 条已被他人处理或不适用，未改动。"
+    flash(message, "success" if not skipped else "error")
+    return redirect(url_for("editor.queue"), 303)
+
+
+@bp.get("/study")
+@editor_required
+def study_logs():
+    logs = db.session().scalars(select(StudyLog).where(StudyLog.confirmed_at.is_(None))
+                                .order_by(StudyLog.day, StudyLog.id).limit(200)).all()
+    from forms_app.lessons import lesson_title
+
+    return render_template("editor/study.html", logs=logs, form=ConfirmForm(),
+                           lesson_title=lesson_title)
+
+
+@bp.route("/people", methods=["GET", "POST"])
+@editor_required
+def people():
+    """Pair a member with a study buddy (1+1 结对帮学)."""
+    s = db.session()
+    if request.method == "POST":
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        member = s.scalar(select(User).where(User.username == request.form.get("member", "")))
+        buddy_name = request.form.get("buddy", "").strip()
+        buddy = s.scalar(select(User).where(User.username == buddy_name)) if buddy_name else None
+        if member is None or (buddy_name and buddy is None) or member is buddy:
+            flash("找不到这个用户，或不能与自己结对。", "error")
+        else:
+            member.buddy_id = buddy.id if buddy else None
+            audit.record(s, current_user.username, "pair", ip=client_ip(),
+                         detail=f"user {member.id} -> {buddy.id if buddy else '-'}")
+            s.commit()
+            flash("结对已保存。" if buddy else "已解除结对。", "success")
+        return redirect(url_for("editor.people"), 303)
+    members = s.scalars(select(User).where(User.role == "member")
+                        .order_by(User.username).limit(500)).all()
+    return render_template("editor/people.html", members=members, form=ConfirmForm())
+
+
+@bp.post("/publish")
+@editor_required
+def publish_now():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    result = publish.publish(db.session(), current_user.username, client_ip())
+    if result.files:
+        flash(f"已发布 {len(result.files)} 条到网站，正在后台重新生成网站。", "success")
+    else:
+        flash("没有待发布的内容。", "success")
+    if result.git_error:
+        flash(f"内容已写入，但 git 提交失败：{result.git_error}", "error")
+    return redirect(url_for("editor.queue"), 303)
+
+
+@bp.get("/audit")
+@admin_required
+def audit_log():
+    before = request.args.get("before", type=int)
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(PAGE_SIZE)
+    if before:
+        query = query.where(AuditEntry.id < before)
+    entries = db.session().scalars(query).all()
+    return render_template("editor/audit.html", entries=entries,
+                           labels=audit.ACTION_LABELS, state_labels=STATE_LABELS,
+                           debug=current_app.debug)

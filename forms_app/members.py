@@ -1,0 +1,259 @@
+"""Members' own pages: register, log in and out, password, study logs, 我的学习, and the
+study buddy's (帮学联系人) view of the members paired with them."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import date
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from forms_app import audit, db
+from forms_app.extensions import client_ip, login_manager
+from forms_app.forms import (
+    ConfirmForm,
+    LoginForm,
+    PasswordForm,
+    RegisterForm,
+    StudyForm,
+    choices,
+)
+from forms_app.lessons import lesson_choices, lesson_title
+from forms_app.models import StudyLog, User, utcnow
+
+bp = Blueprint("members", __name__, url_prefix="/app")
+# Checked when the user is unknown, so both failures take the same time.
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(8))
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    ident, _, version = user_id.partition(":")
+    if not ident.isdigit():
+        return None
+    user = db.session().get(User, int(ident))
+    # A logout or password change raises session_version: older cookies stop here.
+    if user is None or not user.active or str(user.session_version) != version:
+        return None
+    return user
+
+
+@bp.before_app_request
+def enforce_timeouts() -> None:
+    if not current_user.is_authenticated:
+        return
+    now = time.time()
+    login_at, seen = session.get("login_at", 0), session.get("seen", 0)
+    too_old = now - login_at > current_app.config["SESSION_HOURS"] * 3600
+    idle = current_user.is_editor and (
+        now - seen > current_app.config["EDITOR_IDLE_MINUTES"] * 60)
+    if too_old or idle:
+        logout_user()
+        session.clear()
+        flash("登录已超时，请重新登录。", "error")
+        return
+    session["seen"] = now
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only a path of this site: never //host, a scheme or a backslash trick."""
+    if (target and target.startswith("/") and not target.startswith("//")
+            and "\\" not in target and ":" not in target.split("?")[0]):
+        return target
+    return default
+
+
+def start_session(user: User) -> None:
+    session.clear()  # a new session at login: nothing of the anonymous one carries over
+    login_user(user)
+    session["login_at"] = session["seen"] = time.time()
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    form = RegisterForm()
+    if form.validate_on_submit():
+        s = db.session()
+        user = User(username=form.username.data.strip(),
+                    password_hash=generate_password_hash(form.password.data), role="member")
+        s.add(user)
+        try:
+            s.commit()
+        except IntegrityError:
+            s.rollback()
+            form.username.errors.append("这个用户名已被使用，请换一个。")
+        else:
+            start_session(user)
+            flash("注册成功，欢迎！", "success")
+            return redirect(safe_next(request.args.get("next"), url_for("members.study")), 303)
+    return render_template("members/register.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        s = db.session()
+        user = s.scalar(select(User).where(User.username == form.username.data.strip()))
+        ok = check_password_hash(user.password_hash if user else _DUMMY_HASH,
+                                 form.password.data)
+        if user is not None and ok and user.active:
+            audit.record(s, user.username, "login", ip=client_ip())
+            s.commit()
+            start_session(user)
+            default = url_for("editor.queue") if user.is_editor else url_for("members.mine")
+            return redirect(safe_next(form.next.data, default), 303)
+        audit.record(s, "anonymous", "login_failed", ip=client_ip())
+        s.commit()
+        form.password.errors.append("用户名或密码不正确。")
+    return render_template("members/login.html", form=form), 400 if form.errors else 200
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    s = db.session()
+    user = s.get(User, current_user.id)
+    user.session_version += 1  # the old cookie, even if kept somewhere, is now useless
+    audit.record(s, user.username, "logout", ip=client_ip())
+    s.commit()
+    logout_user()
+    session.clear()
+    flash("您已退出登录。", "success")
+    return redirect(url_for("members.login"), 303)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        s = db.session()
+        user = s.get(User, current_user.id)
+        if not check_password_hash(user.password_hash, form.current.data):
+            form.current.errors.append("当前密码不正确。")
+        else:
+            user.password_hash = generate_password_hash(form.password.data)
+            user.session_version += 1  # every other session of this user ends
+            audit.record(s, user.username, "password", ip=client_ip())
+            s.commit()
+            start_session(user)
+            flash("密码已修改，其他设备上的登录已失效。", "success")
+            return redirect(url_for("members.mine"), 303)
+    return render_template("members/password.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/study", methods=["GET", "POST"])
+@login_required
+def study():
+    form = StudyForm()
+    form.lesson.choices = choices(lesson_choices())
+    if request.method == "GET":
+        form.day.data = form.day.data or date.today()
+        form.lesson.data = request.args.get("lesson", "")
+        if not form.form_key.data:
+            form.form_key.data = secrets.token_urlsafe(16)
+    if form.validate_on_submit():
+        s = db.session()
+        duplicate = form.form_key.data and s.scalar(
+            select(StudyLog).where(StudyLog.form_key == form.form_key.data))
+        if not duplicate:
+            s.add(StudyLog(user_id=current_user.id, day=form.day.data,
+                           lesson=form.lesson.data or None,
+                           topic=(form.topic.data or "").strip() or None,
+                           minutes=form.minutes.data, mode=form.mode.data,
+                           reflection=(form.reflection.data or "").strip() or None,
+                           form_key=form.form_key.data or None))
+            s.commit()
+        flash("学习记录已保存。", "success")
+        return redirect(url_for("members.mine"), 303)
+    return render_template("members/study.html", form=form), 400 if form.errors else 200
+
+
+@bp.get("/me")
+@login_required
+def mine():
+    s = db.session()
+    logs = s.scalars(select(StudyLog).where(StudyLog.user_id == current_user.id)
+                     .order_by(StudyLog.day.desc(), StudyLog.id.desc()).limit(200)).all()
+    first = date.today().replace(day=1)
+    month = s.scalar(select(func.coalesce(func.sum(StudyLog.minutes), 0)).where(
+        StudyLog.user_id == current_user.id, StudyLog.day >= first)) or 0
+    return render_template("members/mine.html", logs=logs, month_minutes=month,
+                           lesson_title=lesson_title, form=ConfirmForm())
+
+
+@bp.get("/me/export")
+@login_required
+def export_mine():
+    """A member's own data, as JSON they can keep (PIPL: the right to a copy)."""
+    s = db.session()
+    logs = s.scalars(select(StudyLog).where(StudyLog.user_id == current_user.id)).all()
+    audit.record(s, current_user.username, "export", ip=client_ip(), detail="own data")
+    s.commit()
+    return {"username": current_user.username, "study_logs": [
+        {"day": log.day.isoformat(), "lesson": log.lesson, "topic": log.topic,
+         "minutes": log.minutes, "mode": log.mode, "reflection": log.reflection,
+         "confirmed": log.confirmed_at is not None} for log in logs]}
+
+
+@bp.post("/me/delete")
+@login_required
+def delete_account():
+    """The member's account and every study log in it, gone from the database."""
+    s = db.session()
+    user = s.get(User, current_user.id)
+    if user.is_editor:
+        abort(403)
+    audit.record(s, "member", "erase", ip=client_ip(), detail="account deleted")
+    s.delete(user)
+    s.commit()
+    logout_user()
+    session.clear()
+    flash("您的账号和学习记录已全部删除。", "success")
+    return redirect(url_for("public.index"), 303)
+
+
+@bp.get("/buddy")
+@login_required
+def buddy():
+    logs = db.session().scalars(
+        select(StudyLog).join(User, StudyLog.user_id == User.id)
+        .where(User.buddy_id == current_user.id)
+        .order_by(StudyLog.confirmed_at.is_not(None), StudyLog.day.desc()).limit(200)).all()
+    return render_template("members/buddy.html", logs=logs, lesson_title=lesson_title,
+                           form=ConfirmForm())
+
+
+@bp.post("/buddy/<int:log_id>/confirm")
+@login_required
+def confirm(log_id: int):
+    s = db.session()
+    log = s.get(StudyLog, log_id)
+    # A study buddy confirms only their own pairs' logs; an editor any.
+    if log is None or not (current_user.is_editor or log.user.buddy_id == current_user.id):
+        abort(404)
+    if log.confirmed_at is None:
+        log.confirmed_at, log.confirmed_by_id = utcnow(), current_user.id
+        audit.record(s, current_user.username, "confirm_study", ip=client_ip(),
+                     detail=f"study_log {log.id}")
+        s.commit()
+        flash("已确认这条学习记录。", "success")
+    return redirect(safe_next(request.form.get("next"), url_for("members.buddy")), 303)

@@ -1,0 +1,140 @@
+"""Tables of the forms app (SQLAlchemy 2). Times are naive UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(UserMixin, Base):
+    """A member, study buddy, editor or admin. Only a username and a password hash."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(10), default="member")  # member|editor|admin
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Raised on logout and password change: every older session cookie stops working.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # The member's 帮学联系人 (1+1 结对帮学), who sees and confirms their study logs.
+    buddy_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    buddy: Mapped[User | None] = relationship(remote_side=[id])
+
+    @property
+    def is_editor(self) -> bool:
+        return self.role in ("editor", "admin")
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        # The version makes every cookie issued before a logout or password change stale.
+        return f"{self.id}:{self.session_version}"
+
+
+class Submission(Base):
+    """A mailbox question (kind question) or a 流动党员之声 article (kind voice)."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        # The queue: open items oldest-due first, paged by (due_at, id).
+        Index("ix_submissions_queue", "state", "due_at", "id"),
+        Index("ix_submissions_kind_queue", "kind", "state", "due_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    # The random key of the form page it came from: a double submit finds the first one.
+    form_key: Mapped[str | None] = mapped_column(String(32), unique=True)
+    state: Mapped[str] = mapped_column(String(24), default="received")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Questions: when the answer is due; articles: when they arrived (for ordering).
+    due_at: Mapped[datetime] = mapped_column(DateTime)
+    # While a question waits for a leader's instruction (呈报批示) the clock stops; the
+    # working seconds it had left are kept here and counted again on its return.
+    paused_remaining: Mapped[int | None] = mapped_column(Integer)
+    calendar_uncertain: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    title: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(20))
+    # Personal data: optional, masked in lists, erased on request or after retention.
+    name: Mapped[str | None] = mapped_column(String(40))
+    branch: Mapped[str | None] = mapped_column(String(100))
+    contact: Mapped[str | None] = mapped_column(String(100))
+    author: Mapped[str | None] = mapped_column(String(40))
+    allow_publish: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    personal_erased_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    answer: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    published_path: Mapped[str | None] = mapped_column(String(200))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class StudyLog(Base):
+    __tablename__ = "study_logs"
+    __table_args__ = (Index("ix_study_logs_user_day", "user_id", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    form_key: Mapped[str | None] = mapped_column(String(32), unique=True)
+    lesson: Mapped[str | None] = mapped_column(String(120))  # courses/<course>/<lesson>
+    topic: Mapped[str | None] = mapped_column(String(200))  # offline study, free text
+    minutes: Mapped[int] = mapped_column(Integer)
+    mode: Mapped[str] = mapped_column(String(10))
+    reflection: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    confirmed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
+
+
+class AuditEntry(Base):
+    """Append-only: who did what to which item, from which state to which. No route
+    updates or deletes a row; it never holds a password, a full phone number or a code."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(40))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    action: Mapped[str] = mapped_column(String(30))
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), index=True)
+    from_state: Mapped[str | None] = mapped_column(String(24))
+    to_state: Mapped[str | None] = mapped_column(String(24))
+    detail: Mapped[str | None] = mapped_column(Text)

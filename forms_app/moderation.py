@@ -1,0 +1,144 @@
+"""Creating submissions and moving them through the states of forms_app/states.py.
+
+Every change is one conditional UPDATE (id, version and an allowed source state must all
+still match) plus one audit row, in one transaction: of two editors acting on the same
+item, the second changes nothing and gets Conflict.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from forms_app import audit, tracking_code
+from forms_app.models import Submission, utcnow
+from forms_app.states import ACTIONS, QUESTION, allowed
+from forms_app.working_days import DAY, WorkCalendar, as_utc, beijing, from_db
+
+log = logging.getLogger(__name__)
+
+
+class Conflict(Exception):
+    """The item changed since the editor loaded it; nothing was written."""
+
+
+class NotAllowed(Exception):
+    """The action does not apply to this kind of item in its current state."""
+
+
+def calendar() -> WorkCalendar:
+    path = current_app.config.get("CALENDAR_OVERRIDES") or str(
+        Path(current_app.instance_path) / "calendar.yaml")
+    cache = current_app.extensions.setdefault("dx_calendar", {})
+    if path not in cache:
+        cache[path] = WorkCalendar.from_file(Path(path))
+    return cache[path]
+
+
+def answer_seconds() -> int:
+    return int(current_app.config["ANSWER_WORKING_DAYS"]) * DAY
+
+
+def create(session: Session, kind: str, fields: dict[str, Any], ip: str | None) -> Submission:
+    """Store a new submission with a fresh tracking code; commits before returning, so a
+    code shown to the member is on disk."""
+    now = utcnow()
+    due, uncertain = now, False
+    if kind == QUESTION:
+        due_moment, certain = calendar().add(from_db(now), answer_seconds())
+        due, uncertain = as_utc(due_moment), not certain
+    for _ in range(5):  # a collision of 78-bit codes is practically impossible; retry anyway
+        item = Submission(kind=kind, code=tracking_code.new_code(), state="received",
+                          created_at=now, updated_at=now, due_at=due,
+                          calendar_uncertain=uncertain, **fields)
+        session.add(item)
+        try:
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            continue
+        audit.record(session, "member", "submit", ip=ip, item=item, to_state="received")
+        session.commit()
+        return item
+    raise RuntimeError("could not draw a unique tracking code")
+
+
+def apply(session: Session, item_id: int, action: str, version: int, actor: str,
+          ip: str | None, text: str | None = None, detail: str | None = None,
+          extra: dict[str, Any] | None = None) -> Submission:
+    """Carry out one action on one item, or raise Conflict / NotAllowed."""
+    act = ACTIONS[action]
+    item = session.get(Submission, item_id)
+    if item is None:
+        raise NotAllowed(action)
+    if item.version != version:
+        raise Conflict(action)
+    if not allowed(action, item.kind, item.state):
+        raise NotAllowed(action)
+    if action == "publish" and item.kind == QUESTION and not item.allow_publish:
+        raise NotAllowed(action)
+    from_state = item.state
+    now = utcnow()
+    values: dict[str, Any] = {"state": act.target, "version": version + 1, "updated_at": now,
+                              **(extra or {})}
+    if action == "answer":
+        values["answer"] = text
+    elif action in ("reject", "request_changes"):
+        values["reason"] = text
+    elif action == "refer":
+        # The clock stops: keep the working time left, resume counts it from the return.
+        left = calendar().between(from_db(now), from_db(item.due_at))
+        values["paused_remaining"] = left
+    elif action == "resume":
+        left = item.paused_remaining if item.paused_remaining is not None else 0
+        due, certain = calendar().add(from_db(now), left)
+        values.update(due_at=as_utc(due), paused_remaining=None,
+                      calendar_uncertain=not certain)
+    result = session.execute(
+        update(Submission)
+        .where(Submission.id == item_id, Submission.version == version,
+               Submission.state.in_(act.sources))
+        .values(**values)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        session.rollback()
+        raise Conflict(action)
+    audit.record(session, actor, action, ip=ip, item=item, from_state=from_state,
+                 to_state=act.target, detail=detail or (text if act.needs_text else None))
+    session.commit()
+    session.refresh(item)
+    return item
+
+
+def revise(session: Session, item: Submission, title: str, body: str, ip: str | None) -> None:
+    """The author sends a changed article back after an editor asked for changes."""
+    apply(session, item.id, "revise", item.version, "member", ip,
+          extra={"title": title, "body": body})
+
+
+def by_code(session: Session, kind: str, text: str) -> Submission | None:
+    code = tracking_code.normalize(text)
+    if code is None:
+        return None
+    return session.scalar(select(Submission).where(Submission.code == code,
+                                                   Submission.kind == kind))
+
+
+def due_status(item: Submission) -> str:
+    """overdue / today / ok / paused / none, for the queue's colours."""
+    if item.kind != QUESTION or item.state not in ("received", "referred"):
+        return "none"
+    if item.state == "referred":
+        return "paused"
+    now = utcnow()
+    if item.due_at < now:
+        return "overdue"
+    if beijing(item.due_at).date() == beijing(now).date():
+        return "today"
+    return "ok"

@@ -1,0 +1,59 @@
+"""Personal data: masking for lists, erasure on request or after the retention period."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from forms_app.models import Submission, utcnow
+
+PHONE = re.compile(r"1[3-9]\d{9}")
+PERSONAL_FIELDS = ("name", "branch", "contact", "author")
+CLOSED_STATES = ("answered", "published", "rejected", "spam", "withdrawn", "archived")
+
+
+def mask(value: str | None) -> str:
+    """138****5678 for phone numbers anywhere in the text; names keep their first
+    character; anything else shows only its first and last character."""
+    if not value:
+        return ""
+    if PHONE.search(value):
+        return PHONE.sub(lambda m: m[0][:3] + "****" + m[0][-4:], value)
+    if "@" in value:
+        user, _, host = value.partition("@")
+        return f"{user[:1]}***@{host}"
+    if len(value) <= 2:
+        return value[:1] + "*"
+    return value[:1] + "*" * (len(value) - 2) + value[-1:]
+
+
+ERASED_TEXT = "（内容已应提交人要求删除）"
+
+
+def erase(item: Submission, text: bool = False) -> None:
+    """Remove the personal data of one submission; with text, also what they wrote (an
+    item already on the public site keeps its published text, which has no personal data).
+    """
+    for name in PERSONAL_FIELDS:
+        setattr(item, name, None)
+    if text:
+        item.body = ERASED_TEXT
+        if item.title:
+            item.title = ERASED_TEXT
+        item.allow_publish = False
+        item.consent = False
+    item.personal_erased_at = utcnow()
+
+
+def purge_expired(session: Session, retention_days: int) -> int:
+    """Erase personal data of closed items older than the retention period."""
+    cutoff = utcnow() - timedelta(days=retention_days)
+    items = session.scalars(select(Submission).where(
+        Submission.state.in_(CLOSED_STATES), Submission.updated_at < cutoff,
+        Submission.personal_erased_at.is_(None))).all()
+    for item in items:
+        erase(item)
+    return len(items)

@@ -1,0 +1,163 @@
+"""Public forms, no account needed: the mailbox (/app/ask), 流动党员之声 (/app/voice),
+tracking pages, the privacy notice and the health check."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select, text
+
+from forms_app import audit, db, moderation
+from forms_app.extensions import client_ip
+from forms_app.forms import AskForm, ConfirmForm, LookupForm, ReviseForm, VoiceForm
+from forms_app.models import AuditEntry, Submission
+from forms_app.personal import erase
+from forms_app.states import ACTIONS, QUESTION, VOICE, available
+
+bp = Blueprint("public", __name__, url_prefix="/app")
+URL_KIND = {QUESTION: "ask", VOICE: "voice"}
+
+
+def track_url(item: Submission) -> str:
+    return url_for("public.track", kind=URL_KIND[item.kind], code=item.code)
+
+
+@bp.get("/healthz")
+def healthz():
+    db.session().execute(text("SELECT 1"))
+    return {"status": "ok"}
+
+
+@bp.get("/")
+def index():
+    return render_template("public/index.html")
+
+
+@bp.get("/privacy")
+def privacy():
+    return render_template("public/privacy.html")
+
+
+def _existing(form_key: str | None) -> Submission | None:
+    if not form_key:
+        return None
+    return db.session().scalar(select(Submission).where(Submission.form_key == form_key))
+
+
+def _fresh_key(form: Any) -> None:
+    if not form.form_key.data:
+        form.form_key.data = secrets.token_urlsafe(16)
+
+
+@bp.route("/ask", methods=["GET", "POST"])
+def ask():
+    form = AskForm()
+    if form.validate_on_submit():
+        item = _existing(form.form_key.data) or moderation.create(
+            db.session(), QUESTION, {
+                "body": form.question.data.strip(), "category": form.category.data,
+                "name": (form.name.data or "").strip() or None,
+                "branch": (form.branch.data or "").strip() or None,
+                "contact": (form.contact.data or "").strip() or None,
+                "allow_publish": bool(form.allow_publish.data),
+                "form_key": form.form_key.data or None,
+            }, client_ip())
+        return redirect(track_url(item), 303)
+    _fresh_key(form)
+    return render_template("public/ask.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/voice", methods=["GET", "POST"])
+def voice():
+    form = VoiceForm()
+    if form.preview.data and form.is_submitted():
+        form.validate()  # show the messages beside the preview, store nothing
+        return render_template("public/voice.html", form=form, preview=form.body.data or "")
+    if form.validate_on_submit():
+        item = _existing(form.form_key.data) or moderation.create(
+            db.session(), VOICE, {
+                "title": form.title.data.strip(), "body": form.body.data.strip(),
+                "author": form.author.data.strip(), "consent": True,
+                "form_key": form.form_key.data or None,
+            }, client_ip())
+        return redirect(track_url(item), 303)
+    _fresh_key(form)
+    return render_template("public/voice.html", form=form, preview=None), (
+        400 if form.errors else 200)
+
+
+@bp.route("/track", methods=["GET", "POST"])
+def lookup():
+    form = LookupForm()
+    if form.validate_on_submit():
+        for kind in (QUESTION, VOICE):
+            item = moderation.by_code(db.session(), kind, form.code.data)
+            if item is not None:
+                return redirect(track_url(item), 303)
+        form.code.errors.append("没有找到这个查询码，请核对后再试。")
+    return render_template("public/lookup.html", form=form), 404 if form.errors else 200
+
+
+def _item_or_404(kind: str, code: str) -> Submission:
+    item = moderation.by_code(db.session(), kind, code)
+    if item is None:
+        abort(404)
+    return item
+
+
+@bp.get("/<any(ask, voice):kind>/<code>")
+def track(kind: str, code: str):
+    kind = QUESTION if kind == "ask" else VOICE
+    item = _item_or_404(kind, code)
+    history = db.session().scalars(
+        select(AuditEntry).where(AuditEntry.submission_id == item.id,
+                                 AuditEntry.action.in_(audit.PUBLIC_ACTIONS))
+        .order_by(AuditEntry.id)).all()
+    revise = ReviseForm(obj=item) if item.state == "changes_requested" else None
+    return render_template("public/track.html", item=item, history=history,
+                           actions=available(item.kind, item.state, by_member=True),
+                           form=ConfirmForm(), revise=revise)
+
+
+@bp.post("/<any(ask, voice):kind>/<code>")
+def member_action(kind: str, code: str):
+    """The member withdraws the item, erases their personal data, or sends a revision."""
+    kind = QUESTION if kind == "ask" else VOICE
+    item = _item_or_404(kind, code)
+    action = request.form.get("action", "")
+    session = db.session()
+    if action == "erase":
+        form = ConfirmForm()
+        if not form.validate_on_submit():
+            abort(400)
+        erase(item, text=item.state not in ("published",))
+        audit.record(session, "member", "erase", ip=client_ip(), item=item)
+        session.commit()
+        flash("您的个人信息已删除。", "success")
+    elif action == "revise":
+        revise = ReviseForm()
+        if not revise.validate_on_submit():
+            return render_template("public/track.html", item=item, history=[], actions=[],
+                                   form=ConfirmForm(), revise=revise), 400
+        try:
+            moderation.revise(session, item, revise.title.data.strip(),
+                              revise.body.data.strip(), client_ip())
+        except (moderation.Conflict, moderation.NotAllowed):
+            flash("这篇稿件的状态已经变化，未能提交修改。", "error")
+        else:
+            flash("修改已提交，编辑会再次审核。", "success")
+    elif action in ACTIONS and ACTIONS[action].by_member:
+        form = ConfirmForm()
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            moderation.apply(session, item.id, action, item.version, "member", client_ip())
+        except (moderation.Conflict, moderation.NotAllowed):
+            flash("状态已经变化，未能完成这个操作。", "error")
+        else:
+            flash("已撤回，编辑部不会再处理这条内容。", "success")
+    else:
+        abort(400)
+    return redirect(track_url(item), 303)

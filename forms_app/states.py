@@ -1,0 +1,80 @@
+"""The queue's states and the actions that move an item between them, in one place.
+
+Every state change of a submission goes through `apply()` in forms_app/moderation.py,
+which looks the action up here; a view never sets `state` itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+QUESTION, VOICE = "question", "voice"
+KIND_LABELS = {QUESTION: "信箱提问", VOICE: "流动党员之声"}
+
+STATE_LABELS = {
+    "received": "已登记，待处理",
+    "referred": "呈报批示中",
+    "changes_requested": "请作者修改",
+    "answered": "已答复",
+    "approved": "已采用，待发布",
+    "published": "已发布",
+    "rejected": "未采用",
+    "spam": "垃圾信息",
+    "withdrawn": "已撤回",
+    "archived": "已归档",
+}
+# Items an editor still has to act on; the queue shows these first.
+OPEN_STATES = ("received", "referred", "changes_requested")
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+    kinds: tuple[str, ...]
+    sources: tuple[str, ...]
+    target: str
+    by_member: bool = False
+    needs_text: bool = False  # answer text or reason
+
+
+BOTH = (QUESTION, VOICE)
+ACTIONS: dict[str, Action] = {a.name: a for a in (
+    Action("answer", "答复", (QUESTION,), ("received", "referred"), "answered",
+           needs_text=True),
+    Action("refer", "呈报批示", (QUESTION,), ("received",), "referred"),
+    Action("resume", "批示已返回", (QUESTION,), ("referred",), "received"),
+    Action("approve", "采用", (VOICE,), ("received", "changes_requested"), "approved"),
+    Action("request_changes", "请作者修改", (VOICE,), ("received",), "changes_requested",
+           needs_text=True),
+    Action("reject", "不予采用", BOTH, ("received", "referred", "changes_requested"),
+           "rejected", needs_text=True),
+    Action("spam", "标为垃圾信息", BOTH, ("received", "referred", "changes_requested"), "spam"),
+    Action("publish", "发布到网站", BOTH, ("approved", "answered"), "published"),
+    Action("archive", "归档", BOTH,
+           ("answered", "published", "rejected", "spam", "withdrawn"), "archived"),
+    Action("withdraw", "撤回", BOTH, ("received", "referred", "changes_requested", "approved"),
+           "withdrawn", by_member=True),
+    Action("revise", "修改后重新提交", (VOICE,), ("changes_requested",), "received",
+           by_member=True),
+)}
+EDITOR_ACTIONS = tuple(a for a in ACTIONS.values() if not a.by_member and a.name != "publish")
+BULK_ACTIONS = ("approve", "reject", "spam", "archive")
+
+REJECT_REASONS = (
+    "与流动党员之声栏目主题无关",
+    "内容与已发表文章重复",
+    "涉及他人个人信息，不宜公开",
+    "事实或政策表述有误，请核实后再投",
+    "问题已在政策问答中解答，请查阅相关条目",
+)
+
+
+def allowed(action: str, kind: str, state: str) -> bool:
+    a = ACTIONS.get(action)
+    return a is not None and kind in a.kinds and state in a.sources
+
+
+def available(kind: str, state: str, by_member: bool = False) -> list[Action]:
+    return [a for a in ACTIONS.values()
+            if a.by_member == by_member and kind in a.kinds and state in a.sources]
