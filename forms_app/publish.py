@@ -66,7 +66,12 @@ def dump_yaml(data: dict[str, Any]) -> str:
     return yaml.dump(data, Dumper=_BlockDumper, allow_unicode=True, sort_keys=False, width=1000)
 
 
-def _no_phone(text: str) -> str:
+def scrub(text: str, item: Submission) -> str:
+    """The text without phone numbers and without the asker's own name, branch or contact,
+    should they have typed them into the question as well."""
+    for value in (item.name, item.branch, item.contact):
+        if value and len(value) >= 2:
+            text = text.replace(value, "***")
     return PHONE.sub("***", text)
 
 
@@ -78,8 +83,8 @@ def export(item: Submission) -> tuple[str, dict[str, Any]]:
                 "date": day.isoformat(), "body": neutral_markdown(item.body)}
         Voice.model_validate(data)
         return f"voices/{day.isoformat()}-voice-{item.id}.yaml", data
-    data = {"question": neutral_markdown(_no_phone(item.body)),
-            "answer": neutral_markdown(_no_phone(item.answer or "")),
+    data = {"question": neutral_markdown(scrub(item.body, item)),
+            "answer": neutral_markdown(scrub(item.answer or "", item)),
             "basis": [FAQ_BASIS], "reviewed_on": beijing(item.updated_at).date().isoformat(),
             "tags": [item.category or "其他"]}
     FaqEntry.model_validate(data)

@@ -84,4 +84,10 @@ def main(argv: list[str] | None = None) -> int:
         # MkDocs and jieba announce every step at INFO; editors want only problems.
         logging.getLogger("mkdocs").setLevel(logging.WARNING)
         logging.getLogger("jieba").setLevel(logging.WARNING)
-    return args.func(args)
+    from forms_app.settings import ConfigError
+
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1

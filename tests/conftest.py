@@ -200,7 +200,7 @@ def sqlite_url(tmp_path: Path) -> str:
 def make_app(tmp_path: Path, url: str, **config: Any):
     from forms_app import create_app, migrate
 
-    (tmp_path / "instance").mkdir(exist_ok=True)
+    (tmp_path / "instance").mkdir(parents=True, exist_ok=True)
     app = create_app({
         "TESTING": True, "INSTANCE_PATH": tmp_path / "instance", "DATABASE_URL": url,
         "SECRET_KEY": "test-secret-key-of-enough-length-000", "WTF_CSRF_ENABLED": False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -60,9 +61,11 @@ def test_serve_builds_and_serves_the_site(content_tree: Path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     cwd = content_tree.parent
+    env = {**os.environ, "DANGXIAO_INSTANCE": str(cwd / "instance")}
     server = subprocess.Popen(
         [sys.executable, "-m", "generator", "serve", "--port", str(port), "--content",
-         "content", "--out", "out"], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+         "content", "--out", "out"], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=env)
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -85,8 +88,62 @@ def test_serve_builds_and_serves_the_site(content_tree: Path):
         except urllib.error.HTTPError as missing:
             assert missing.code == 404
             assert "没有找到这个页面" in missing.read().decode("utf-8")
+        # The forms app answers on the same port, its database created on start.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/app/healthz") as reply:
+            assert reply.status == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/app/ask") as reply:
+            assert 'name="csrf_token"' in reply.read().decode("utf-8")
+        assert (cwd / "instance" / "dangxiao.sqlite3").is_file()
     finally:
         server.terminate()
         server.wait(timeout=10)
         server.stdout.close()
         server.stderr.close()
+
+
+def _dangxiao(args: list[str], tmp_path: Path, stdin: str = "", **env: str):
+    environ = {**os.environ, "DANGXIAO_INSTANCE": str(tmp_path / "instance"), **env}
+    return subprocess.run([sys.executable, "-m", "generator", *args], input=stdin,
+                          capture_output=True, text=True, env=environ, timeout=120)
+
+
+def test_db_upgrade_and_editor_add(tmp_path: Path):
+    from forms_app.migrate import current
+
+    assert _dangxiao(["db", "upgrade"], tmp_path).returncode == 0
+    url = f"sqlite:///{tmp_path / 'instance' / 'dangxiao.sqlite3'}"
+    assert current(url) == "0001"
+    weak = _dangxiao(["editor", "add", "王编辑"], tmp_path, stdin="12345678\n")
+    assert weak.returncode == 1 and "太常见" in weak.stderr
+    ok = _dangxiao(["editor", "add", "王编辑", "--role", "admin"], tmp_path,
+                   stdin="县委组织部网上党校编辑\n")
+    assert ok.returncode == 0, ok.stderr
+    assert "已创建管理员 王编辑" in ok.stderr
+    again = _dangxiao(["editor", "add", "王编辑"], tmp_path, stdin="县委组织部网上党校编辑\n")
+    assert again.returncode == 1 and "已存在" in again.stderr
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "instance" / "dangxiao.sqlite3") as conn:
+        rows = conn.execute("SELECT username, role, password_hash FROM users").fetchall()
+    assert [(r[0], r[1]) for r in rows] == [("王编辑", "admin")]
+    assert "县委组织部" not in rows[0][2]
+
+
+def test_fresh_database_has_no_editor(tmp_path: Path):
+    assert _dangxiao(["db", "upgrade"], tmp_path).returncode == 0
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "instance" / "dangxiao.sqlite3") as conn:
+        assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == 0
+
+
+def test_production_refuses_a_missing_or_default_secret(tmp_path: Path):
+    for secret in ("", "dev-only-not-secret", "short"):
+        result = _dangxiao(["db", "upgrade"], tmp_path, DANGXIAO_ENV="production",
+                           DANGXIAO_SECRET_KEY=secret)
+        assert result.returncode == 1
+        assert "生产环境必须设置 DANGXIAO_SECRET_KEY" in result.stderr
+        assert "Traceback" not in result.stderr
+    good = _dangxiao(["db", "upgrade"], tmp_path, DANGXIAO_ENV="production",
+                     DANGXIAO_SECRET_KEY="k" * 16 + "3f9a1c7e5b2d8a4f60")
+    assert good.returncode == 0, good.stderr

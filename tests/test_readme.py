@@ -54,3 +54,21 @@ def test_readme_opens_with_the_two_commands_ci_runs():
     assert "scripts/test.sh" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     for command in ("dangxiao check", "dangxiao build", "dangxiao serve"):
         assert f"`{command}" in README
+
+
+def test_every_setting_is_documented():
+    from forms_app.settings import SETTINGS
+
+    section = README.split("### Settings", 1)[1].split("###", 1)[0]
+    missing = [s.name for s in SETTINGS if f"| `{s.name}` |" not in section]
+    assert missing == []
+
+
+def test_every_dependency_is_explained():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    names = [re.split(r"[\[<>=]", d)[0] for d in
+             project["dependencies"] + project["optional-dependencies"]["test"]]
+    why = README.split("## Why each dependency is there", 1)[1].split("##", 1)[0].lower()
+    assert [n for n in names if n.lower() not in why] == []

@@ -1,0 +1,134 @@
+"""Publish: YAML into a git work tree of content/, one commit by the editor, a rebuilt site
+that shows the article, nothing personal anywhere, and no duplicates when run again."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import TODAY, add_user, ask, code_of, item_by_code, login, make_app, voice
+from test_app_public import HOSTILE, executable
+
+from forms_app import db, publish
+from generator.build import DEFAULT_CONTENT
+from generator.checks import check, errors_only
+
+ARTICLE = ("在外打工的日子里，我每周都在网上党校学一课。\n\n"
+           "工地上休息的时候，我用手机听课程音频，遇到讨薪的难题，也从法律课里找到了办法。\n\n")
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+@pytest.fixture
+def content_repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    shutil.copytree(DEFAULT_CONTENT, repo / "content")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "-c", "user.name=init", "-c", "user.email=init@example.invalid", "add", ".")
+    git(repo, "-c", "user.name=init", "-c", "user.email=init@example.invalid",
+        "commit", "-qm", "sample content")
+    return repo
+
+
+@pytest.fixture
+def publishing(tmp_path, database_url, content_repo):
+    app = make_app(tmp_path, database_url, CONTENT_DIR=str(content_repo / "content"),
+                   SITE_DIR=str(tmp_path / "site"), REBUILD_AFTER_PUBLISH=True)
+    add_user(app, "编辑甲", role="editor")
+    editor = app.test_client()
+    login(editor, "编辑甲")
+    yield app, editor, content_repo
+    app.extensions["db_engine"].dispose()
+
+
+def prepare(app, editor):
+    member = app.test_client()
+    vcode = code_of(voice(member, title="工地上的党课 $(rm -rf /) ../../etc",
+                          author="-老李", body=ARTICLE + HOSTILE))
+    qcode = code_of(ask(member, allow_publish="y",
+                        question="我叫张三，电话13812345678，外出务工半年，党费怎么交？"))
+    private = code_of(ask(member, question="这个问题不要公开"))
+    v, q, p = (item_by_code(app, c) for c in (vcode, qcode, private))
+    editor.post(f"/app/editor/item/{v.id}", data={"action": "approve", "version": v.version})
+    for item in (q, p):
+        editor.post(f"/app/editor/item/{item.id}", data={
+            "action": "answer", "version": item.version,
+            "text": "可以通过网上党费交纳渠道按月交纳，也可以回原支部交纳。"})
+    return vcode, qcode, private
+
+
+def test_publish_commit_rebuild_twice(publishing):
+    app, editor, repo = publishing
+    content = repo / "content"
+    vcode, qcode, private = prepare(app, editor)
+    response = editor.post("/app/editor/publish", follow_redirects=True)
+    assert "已发布 2 条到网站" in response.get_data(as_text=True)
+    app.extensions["dx_rebuild"].join(timeout=300)
+
+    voice_item, question = item_by_code(app, vcode), item_by_code(app, qcode)
+    assert voice_item.state == question.state == "published"
+    assert item_by_code(app, private).state == "answered"  # the asker did not allow it
+    voice_file = content / voice_item.published_path
+    faq_file = content / question.published_path
+    assert voice_file.name.endswith(f"-voice-{voice_item.id}.yaml")
+    assert faq_file == content / "faq" / f"mailbox-{question.id}.yaml"
+
+    # The YAML round-trips through safe_load and passes the content schema.
+    for path in (voice_file, faq_file):
+        text = path.read_text(encoding="utf-8")
+        assert yaml.safe_load(text) == yaml.safe_load(publish.dump_yaml(yaml.safe_load(text)))
+        for personal in ("13812345678", "城关镇", "张三"):
+            assert personal not in text
+        assert "<script" not in text and "<iframe" not in text and "javascript:" not in text
+    _, problems = check(content, TODAY)
+    assert errors_only(problems) == []
+
+    # One commit, by the editor, with exactly the two files.
+    assert git(repo, "log", "-1", "--format=%an") == "编辑甲"
+    assert git(repo, "rev-list", "--count", "HEAD") == "2"
+    assert sorted(git(repo, "show", "--name-only", "--format=", "HEAD").splitlines()) == sorted(
+        [f"content/{question.published_path}", f"content/{voice_item.published_path}"])
+    assert git(repo, "status", "--porcelain") == ""
+
+    # The rebuilt site has the article, sanitized.
+    site = Path(app.config["SITE_DIR"])
+    page = (site / "voices" / f"{voice_file.stem}.html").read_text(encoding="utf-8")
+    assert "工地上休息的时候" in page and "-老李" in page
+    body = page.split('class="dx-member-text"', 1)[1].split("</article>", 1)[0]
+    assert executable(body) == []
+    faq_page = (site / "faq" / f"{faq_file.stem}.html").read_text(encoding="utf-8")
+    assert "党费怎么交" in faq_page and "13812345678" not in faq_page
+
+    # The member's tracking page says so.
+    member = app.test_client()
+    assert "已发表在网上党校" in member.get(f"/app/voice/{vcode}").get_data(as_text=True)
+
+    # Publishing again finds nothing, writes nothing, commits nothing.
+    again = editor.post("/app/editor/publish", follow_redirects=True)
+    assert "没有待发布的内容" in again.get_data(as_text=True)
+    assert git(repo, "rev-list", "--count", "HEAD") == "2"
+    assert len(list((content / "voices").glob(f"*-voice-{voice_item.id}.yaml"))) == 1
+
+
+def test_crash_between_files_and_database_exports_once(publishing):
+    app, editor, repo = publishing
+    app.config["REBUILD_AFTER_PUBLISH"] = False
+    vcode, qcode, _ = prepare(app, editor)
+    content = repo / "content"
+    # A first run died after writing the files, before committing or marking anything.
+    with app.app_context():
+        for code in (vcode, qcode):
+            rel, data = publish.export(item_by_code(app, code))
+            publish.write_atomic(content / rel, publish.dump_yaml(data))
+    editor.post("/app/editor/publish")
+    assert git(repo, "rev-list", "--count", "HEAD") == "2"
+    assert len(git(repo, "show", "--name-only", "--format=", "HEAD").splitlines()) == 2
+    with app.app_context():
+        assert publish.pending_count(db.session()) == 0
+    assert not list(content.rglob(".*.yaml.*"))  # no temporary files left behind
