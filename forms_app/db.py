@@ -9,6 +9,8 @@ from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from forms_app.group_commit import GroupWriter
+
 log = logging.getLogger(__name__)
 
 # Seconds a writer waits for another's lock before SQLite gives up with "locked".
@@ -61,6 +63,7 @@ def init_app(app: Flask) -> None:
     engine = make_engine(url)
     app.extensions["db_engine"] = engine
     app.extensions["db_sessions"] = sessionmaker(engine, expire_on_commit=False)
+    app.extensions["dx_writer"] = GroupWriter(engine)
     app.teardown_appcontext(_close_session)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from datetime import datetime
 
 from flask import (
@@ -16,7 +17,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from forms_app import audit, db, moderation, publish
@@ -62,10 +63,29 @@ def admin_required(view):
     return wrapped
 
 
-def _counts(s: Session) -> dict[tuple[str, str], int]:
+COUNTS_SECONDS = 10
+
+
+def _counts(s: Session) -> tuple[dict[tuple[str, str], int], int]:
+    """Counts per kind and state, and how many items Publish would export. Counting a
+    million rows takes a while, so each worker recounts at most every COUNTS_SECONDS
+    (and after its own actions); the list below them is always live."""
+    cached = current_app.extensions.get("dx_counts")
+    if cached and time.monotonic() - cached[0] < COUNTS_SECONDS:
+        return cached[1]
     rows = s.execute(select(Submission.kind, Submission.state, func.count())
                      .group_by(Submission.kind, Submission.state)).all()
-    return {(kind, state): n for kind, state, n in rows}
+    result = ({(kind, state): n for kind, state, n in rows}, publish.pending_count(s))
+    current_app.extensions["dx_counts"] = (time.monotonic(), result)
+    return result
+
+
+def _page(s: Session, query, after: tuple[datetime, int] | None) -> list[Submission]:
+    if after:
+        # A row-value comparison is one index range on (due_at, id), at any depth.
+        query = query.where(tuple_(Submission.due_at, Submission.id) > tuple_(*after))
+    return list(s.scalars(query.order_by(Submission.due_at, Submission.id)
+                          .limit(PAGE_SIZE + 1)).all())
 
 
 def _parse_after(value: str | None) -> tuple[datetime, int] | None:
@@ -86,26 +106,27 @@ def queue():
     query = select(Submission)
     if kind in KIND_LABELS:
         query = query.where(Submission.kind == kind)
-    if state == "open":
-        query = query.where(Submission.state.in_(OPEN_STATES))
-    elif state in STATE_LABELS:
-        query = query.where(Submission.state == state)
     after = _parse_after(request.args.get("after"))
-    if after:
-        query = query.where(or_(Submission.due_at > after[0],
-                                and_(Submission.due_at == after[0], Submission.id > after[1])))
-    items = s.scalars(query.order_by(Submission.due_at, Submission.id)
-                      .limit(PAGE_SIZE + 1)).all()
+    states = OPEN_STATES if state == "open" else (state,) if state in STATE_LABELS else ()
+    if states:
+        # One index range per state, merged here: an IN list would make the database sort
+        # every open item before it could return the first 50.
+        items = sorted((i for st in states
+                        for i in _page(s, query.where(Submission.state == st), after)),
+                       key=lambda i: (i.due_at, i.id))[:PAGE_SIZE + 1]
+    else:
+        items = _page(s, query, after)
     more = len(items) > PAGE_SIZE
     items = items[:PAGE_SIZE]
     next_after = f"{items[-1].due_at.isoformat()}_{items[-1].id}" if more else None
     unconfirmed = s.scalar(select(func.count()).select_from(StudyLog)
                            .where(StudyLog.confirmed_at.is_(None)))
+    counts, publishable = _counts(s)
     return render_template(
-        "editor/queue.html", items=items, counts=_counts(s), kind=kind, state=state,
+        "editor/queue.html", items=items, counts=counts, kind=kind, state=state,
         next_after=next_after, due_status=moderation.due_status, form=ConfirmForm(),
         bulk_actions=[ACTIONS[a] for a in BULK_ACTIONS], unconfirmed=unconfirmed,
-        reasons=REJECT_REASONS, publishable=publish.pending_count(s))
+        reasons=REJECT_REASONS, publishable=publishable)
 
 
 def _item(item_id: int) -> Submission:

@@ -65,6 +65,7 @@ class Submission(Base):
         # The queue: open items oldest-due first, paged by (due_at, id).
         Index("ix_submissions_queue", "state", "due_at", "id"),
         Index("ix_submissions_kind_queue", "kind", "state", "due_at", "id"),
+        Index("ix_submissions_due", "due_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

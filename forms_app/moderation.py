@@ -8,16 +8,18 @@ item, the second changes nothing and gets Conflict.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from forms_app import audit, tracking_code
-from forms_app.models import Submission, utcnow
+from forms_app.group_commit import GroupWriter
+from forms_app.models import AuditEntry, Submission, utcnow
 from forms_app.states import ACTIONS, QUESTION, allowed
 from forms_app.working_days import DAY, WorkCalendar, as_utc, beijing, from_db
 
@@ -45,28 +47,56 @@ def answer_seconds() -> int:
     return int(current_app.config["ANSWER_WORKING_DAYS"]) * DAY
 
 
-def create(session: Session, kind: str, fields: dict[str, Any], ip: str | None) -> Submission:
-    """Store a new submission with a fresh tracking code; commits before returning, so a
-    code shown to the member is on disk."""
+@dataclass(frozen=True)
+class Created:
+    id: int
+    code: str
+
+
+def writer() -> GroupWriter:
+    return current_app.extensions["dx_writer"]
+
+
+def create(kind: str, fields: dict[str, Any], ip: str | None) -> Created:
+    """Store a new submission with a fresh tracking code and its audit row. Returns once
+    the group transaction holding it is committed, so a code shown is on disk. A second
+    POST of the same form page (same form_key) returns the first submission."""
     now = utcnow()
     due, uncertain = now, False
     if kind == QUESTION:
         due_moment, certain = calendar().add(from_db(now), answer_seconds())
         due, uncertain = as_utc(due_moment), not certain
-    for _ in range(5):  # a collision of 78-bit codes is practically impossible; retry anyway
-        item = Submission(kind=kind, code=tracking_code.new_code(), state="received",
-                          created_at=now, updated_at=now, due_at=due,
-                          calendar_uncertain=uncertain, **fields)
-        session.add(item)
-        try:
-            session.flush()
-        except IntegrityError:
-            session.rollback()
-            continue
-        audit.record(session, "member", "submit", ip=ip, item=item, to_state="received")
-        session.commit()
-        return item
-    raise RuntimeError("could not draw a unique tracking code")
+    row = {"kind": kind, "state": "received", "version": 1, "created_at": now,
+           "updated_at": now, "due_at": due, "calendar_uncertain": uncertain,
+           "allow_publish": False, "consent": False, **fields}
+
+    def insert_row(conn: Connection) -> Created:
+        key = row.get("form_key")
+        if key:
+            first = conn.execute(select(Submission.id, Submission.code)
+                                 .where(Submission.form_key == key)).first()
+            if first:
+                return Created(first.id, first.code)
+        for _ in range(5):  # a collision of 78-bit codes is practically impossible
+            code = tracking_code.new_code()
+            try:
+                with conn.begin_nested():
+                    ident = conn.execute(insert(Submission).values(code=code, **row)
+                                         .returning(Submission.id)).scalar_one()
+            except IntegrityError:
+                existing = key and conn.execute(
+                    select(Submission.id, Submission.code).where(Submission.form_key == key)
+                ).first()
+                if existing:
+                    return Created(existing.id, existing.code)
+                continue
+            conn.execute(insert(AuditEntry).values(
+                at=now, actor="member", ip=ip, action="submit", submission_id=ident,
+                to_state="received"))
+            return Created(ident, code)
+        raise RuntimeError("could not draw a unique tracking code")
+
+    return writer().run(insert_row)
 
 
 def apply(session: Session, item_id: int, action: str, version: int, actor: str,
@@ -112,6 +142,7 @@ def apply(session: Session, item_id: int, action: str, version: int, actor: str,
     audit.record(session, actor, action, ip=ip, item=item, from_state=from_state,
                  to_state=act.target, detail=detail or (text if act.needs_text else None))
     session.commit()
+    current_app.extensions.pop("dx_counts", None)  # this worker's queue counts are stale
     session.refresh(item)
     return item
 

@@ -20,8 +20,8 @@ bp = Blueprint("public", __name__, url_prefix="/app")
 URL_KIND = {QUESTION: "ask", VOICE: "voice"}
 
 
-def track_url(item: Submission) -> str:
-    return url_for("public.track", kind=URL_KIND[item.kind], code=item.code)
+def track_url(item: Submission | moderation.Created, kind: str | None = None) -> str:
+    return url_for("public.track", kind=URL_KIND[kind or item.kind], code=item.code)
 
 
 @bp.get("/healthz")
@@ -40,12 +40,6 @@ def privacy():
     return render_template("public/privacy.html")
 
 
-def _existing(form_key: str | None) -> Submission | None:
-    if not form_key:
-        return None
-    return db.session().scalar(select(Submission).where(Submission.form_key == form_key))
-
-
 def _fresh_key(form: Any) -> None:
     if not form.form_key.data:
         form.form_key.data = secrets.token_urlsafe(16)
@@ -55,8 +49,8 @@ def _fresh_key(form: Any) -> None:
 def ask():
     form = AskForm()
     if form.validate_on_submit():
-        item = _existing(form.form_key.data) or moderation.create(
-            db.session(), QUESTION, {
+        item = moderation.create(
+            QUESTION, {
                 "body": form.question.data.strip(), "category": form.category.data,
                 "name": (form.name.data or "").strip() or None,
                 "branch": (form.branch.data or "").strip() or None,
@@ -64,7 +58,7 @@ def ask():
                 "allow_publish": bool(form.allow_publish.data),
                 "form_key": form.form_key.data or None,
             }, client_ip())
-        return redirect(track_url(item), 303)
+        return redirect(track_url(item, QUESTION), 303)
     _fresh_key(form)
     return render_template("public/ask.html", form=form), 400 if form.errors else 200
 
@@ -76,13 +70,13 @@ def voice():
         form.validate()  # show the messages beside the preview, store nothing
         return render_template("public/voice.html", form=form, preview=form.body.data or "")
     if form.validate_on_submit():
-        item = _existing(form.form_key.data) or moderation.create(
-            db.session(), VOICE, {
+        item = moderation.create(
+            VOICE, {
                 "title": form.title.data.strip(), "body": form.body.data.strip(),
                 "author": form.author.data.strip(), "consent": True,
                 "form_key": form.form_key.data or None,
             }, client_ip())
-        return redirect(track_url(item), 303)
+        return redirect(track_url(item, VOICE), 303)
     _fresh_key(form)
     return render_template("public/voice.html", form=form, preview=None), (
         400 if form.errors else 200)

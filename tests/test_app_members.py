@@ -214,3 +214,51 @@ def test_member_exports_and_deletes_own_data(app, client):
         s = db.session()
         assert s.scalar(select(func.count()).select_from(User)) == 0
         assert s.scalar(select(func.count()).select_from(StudyLog)) == 0
+
+
+def test_idle_editor_must_log_in_again(tmp_path, sqlite_url):
+    app = make_app(tmp_path, sqlite_url, EDITOR_IDLE_MINUTES=0)
+    add_user(app, "编辑", role="editor")
+    add_user(app, "党员")
+    editor, member = app.test_client(), app.test_client()
+    login(editor, "编辑")
+    login(member, "党员")
+    assert editor.get("/app/editor/").status_code == 302  # idle longer than 0 minutes
+    assert member.get("/app/me").status_code == 200  # members have no idle limit
+
+
+def test_disabled_account_loses_its_sessions(app, client):
+    add_user(app, "老张")
+    login(client, "老张")
+    from sqlalchemy import update
+
+    from forms_app import db
+    from forms_app.models import User
+
+    with app.app_context():
+        db.session().execute(update(User).values(active=False))
+        db.session().commit()
+    assert client.get("/app/me").status_code == 302
+
+
+def test_purge_erases_old_personal_data_only(app, client):
+    from datetime import timedelta
+
+    from conftest import ask, code_of, item_by_code
+    from sqlalchemy import update
+
+    from forms_app import db
+    from forms_app.models import Submission, utcnow
+    from forms_app.personal import purge_expired
+
+    old, recent = code_of(ask(client)), code_of(ask(client))
+    with app.app_context():
+        s = db.session()
+        s.execute(update(Submission).where(Submission.code == old).values(
+            state="archived", updated_at=utcnow() - timedelta(days=400)))
+        s.execute(update(Submission).where(Submission.code == recent).values(state="archived"))
+        s.commit()
+        assert purge_expired(s, 365) == 1
+        s.commit()
+    assert item_by_code(app, old).contact is None
+    assert item_by_code(app, recent).contact == "13812345678"

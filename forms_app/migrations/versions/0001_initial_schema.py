@@ -54,6 +54,7 @@ def upgrade() -> None:
     with op.batch_alter_table('submissions', schema=None) as batch_op:
         batch_op.create_index('ix_submissions_kind_queue', ['kind', 'state', 'due_at', 'id'], unique=False)
         batch_op.create_index('ix_submissions_queue', ['state', 'due_at', 'id'], unique=False)
+        batch_op.create_index('ix_submissions_due', ['due_at', 'id'], unique=False)
 
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -134,6 +135,7 @@ def downgrade() -> None:
     op.drop_table('users')
     with op.batch_alter_table('submissions', schema=None) as batch_op:
         batch_op.drop_index('ix_submissions_queue')
+        batch_op.drop_index('ix_submissions_due')
         batch_op.drop_index('ix_submissions_kind_queue')
 
     op.drop_table('submissions')
