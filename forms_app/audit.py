@@ -18,9 +18,14 @@ ACTION_LABELS = {
     "login": "登录", "login_failed": "登录失败", "logout": "退出登录", "export": "导出",
     "confirm_study": "确认学习记录", "password": "修改密码", "pair": "结对帮学",
 }
-# What a member may see of an item's history on its tracking page (never who or where).
-PUBLIC_ACTIONS = {"submit", "answer", "refer", "resume", "approve", "request_changes",
-                  "reject", "publish", "withdraw", "revise", "erase", "archive"}
+# What a member sees of an item's history on its tracking page (never who or where).
+PUBLIC_LABELS = {
+    "submit": "已登记", "answer": "已答复", "refer": "呈报领导批示",
+    "resume": "批示已返回，继续办理", "approve": "已采用",
+    "request_changes": "请作者修改", "reject": "未采用",
+    "publish": "已发布到网站", "withdraw": "已撤回", "revise": "作者已修改",
+    "erase": "个人信息已删除", "archive": "已归档",
+}
 
 
 def record(session: Session, actor: str, action: str, ip: str | None = None,

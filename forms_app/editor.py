@@ -285,5 +285,4 @@ def audit_log():
         query = query.where(AuditEntry.id < before)
     entries = db.session().scalars(query).all()
     return render_template("editor/audit.html", entries=entries,
-                           labels=audit.ACTION_LABELS, state_labels=STATE_LABELS,
-                           debug=current_app.debug)
+                           labels=audit.ACTION_LABELS, state_labels=STATE_LABELS)

@@ -107,10 +107,11 @@ def track(kind: str, code: str):
     item = _item_or_404(kind, code)
     history = db.session().scalars(
         select(AuditEntry).where(AuditEntry.submission_id == item.id,
-                                 AuditEntry.action.in_(audit.PUBLIC_ACTIONS))
+                                 AuditEntry.action.in_(audit.PUBLIC_LABELS))
         .order_by(AuditEntry.id)).all()
     revise = ReviseForm(obj=item) if item.state == "changes_requested" else None
     return render_template("public/track.html", item=item, history=history,
+                           labels=audit.PUBLIC_LABELS,
                            actions=available(item.kind, item.state, by_member=True),
                            form=ConfirmForm(), revise=revise)
 
@@ -134,6 +135,7 @@ def member_action(kind: str, code: str):
         revise = ReviseForm()
         if not revise.validate_on_submit():
             return render_template("public/track.html", item=item, history=[], actions=[],
+                                   labels=audit.PUBLIC_LABELS,
                                    form=ConfirmForm(), revise=revise), 400
         try:
             moderation.revise(session, item, revise.title.data.strip(),

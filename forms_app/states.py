@@ -58,7 +58,6 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("revise", "修改后重新提交", (VOICE,), ("changes_requested",), "received",
            by_member=True),
 )}
-EDITOR_ACTIONS = tuple(a for a in ACTIONS.values() if not a.by_member and a.name != "publish")
 BULK_ACTIONS = ("approve", "reject", "spam", "archive")
 
 REJECT_REASONS = (
