@@ -67,7 +67,8 @@ def enforce_timeouts() -> None:
         session.clear()
         flash("登录已超时，请重新登录。", "error")
         return
-    session["seen"] = now
+    if now - seen > 60:  # a minute's precision is enough; not a new cookie every request
+        session["seen"] = now
 
 
 def safe_next(target: str | None, default: str) -> str:

@@ -123,10 +123,8 @@ def member_action(kind: str, code: str):
     item = _item_or_404(kind, code)
     action = request.form.get("action", "")
     session = db.session()
+    # CSRFProtect has already refused any POST without a valid token.
     if action == "erase":
-        form = ConfirmForm()
-        if not form.validate_on_submit():
-            abort(400)
         erase(item, text=item.state not in ("published",))
         audit.record(session, "member", "erase", ip=client_ip(), item=item)
         session.commit()
@@ -145,9 +143,6 @@ def member_action(kind: str, code: str):
         else:
             flash("修改已提交，编辑会再次审核。", "success")
     elif action in ACTIONS and ACTIONS[action].by_member:
-        form = ConfirmForm()
-        if not form.validate_on_submit():
-            abort(400)
         try:
             moderation.apply(session, item.id, action, item.version, "member", client_ip())
         except (moderation.Conflict, moderation.NotAllowed):

@@ -126,8 +126,7 @@ def publish(session: Session, editor: str, ip: str | None) -> PublishResult:
         result.files.append(rel)
     if result.files:
         result.commit, result.git_error = git_commit(root, result.files, editor)
-    for item in items:
-        rel = export(item)[0]
+    for item, rel in zip(items, result.files, strict=True):
         try:
             moderation.apply(session, item.id, "publish", item.version, editor, ip,
                              detail=rel, extra={"published_path": rel,
