@@ -12,6 +12,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -55,6 +56,12 @@ def load_user(user_id: str) -> User | None:
 
 @bp.before_app_request
 def enforce_timeouts() -> None:
+    if "_user_id" not in session:
+        # Nobody is signed in. Flask-Login's strong session protection would otherwise
+        # find no "_id" in an anonymous (CSRF-only) session on every request and rewrite
+        # its cookie and clear a remember cookie each time: the anonymous user is set here.
+        g._login_user = login_manager.anonymous_user()
+        return
     if not current_user.is_authenticated:
         return
     now = time.time()

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -57,6 +57,14 @@ def writer() -> GroupWriter:
     return current_app.extensions["dx_writer"]
 
 
+# Built once: the writer thread runs these for every submission, and building an ORM
+# statement per row cost more than the insert itself.
+_FIND_BY_KEY = select(Submission.__table__.c.id, Submission.__table__.c.code).where(
+    Submission.__table__.c.form_key == bindparam("key"))
+_INSERT_SUBMISSION = insert(Submission.__table__).returning(Submission.__table__.c.id)
+_INSERT_AUDIT = insert(AuditEntry.__table__)
+
+
 def create(kind: str, fields: dict[str, Any], ip: str | None) -> Created:
     """Store a new submission with a fresh tracking code and its audit row. Returns once
     the group transaction holding it is committed, so a code shown is on disk. A second
@@ -73,30 +81,25 @@ def create(kind: str, fields: dict[str, Any], ip: str | None) -> Created:
     def insert_row(conn: Connection) -> Created:
         key = row.get("form_key")
         if key:
-            first = conn.execute(select(Submission.id, Submission.code)
-                                 .where(Submission.form_key == key)).first()
+            first = conn.execute(_FIND_BY_KEY, {"key": key}).first()
             if first:
                 return Created(first.id, first.code)
-        for _ in range(5):  # a collision of 78-bit codes is practically impossible
-            code = tracking_code.new_code()
-            try:
-                with conn.begin_nested():
-                    ident = conn.execute(insert(Submission).values(code=code, **row)
-                                         .returning(Submission.id)).scalar_one()
-            except IntegrityError:
-                existing = key and conn.execute(
-                    select(Submission.id, Submission.code).where(Submission.form_key == key)
-                ).first()
-                if existing:
-                    return Created(existing.id, existing.code)
-                continue
-            conn.execute(insert(AuditEntry).values(
-                at=now, actor="member", ip=ip, action="submit", submission_id=ident,
-                to_state="received"))
-            return Created(ident, code)
-        raise RuntimeError("could not draw a unique tracking code")
+        code = tracking_code.new_code()
+        ident = conn.execute(_INSERT_SUBMISSION, {**row, "code": code}).scalar_one()
+        conn.execute(_INSERT_AUDIT, {"at": now, "actor": "member", "ip": ip,
+                                     "action": "submit", "submission_id": ident,
+                                     "to_state": "received"})
+        return Created(ident, code)
 
-    return writer().run(insert_row)
+    for _ in range(5):
+        try:
+            return writer().run(insert_row)
+        except IntegrityError:
+            # A code drawn twice (practically impossible with 78 bits) or the same form
+            # stored by a racing double submit: the work was rolled back to its savepoint,
+            # and the next try draws a new code or finds the first submission.
+            continue
+    raise RuntimeError("could not draw a unique tracking code")
 
 
 def apply(session: Session, item_id: int, action: str, version: int, actor: str,
