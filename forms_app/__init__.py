@@ -123,6 +123,8 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(KIND_LABELS=KIND_LABELS, STATE_LABELS=STATE_LABELS)
     app.jinja_env.filters["code"] = tracking_code.display
     app.jinja_env.filters["mask"] = mask
+    # content/voices/x.yaml is the site's /voices/x.html (the site is served at the root).
+    app.jinja_env.filters["site_page"] = lambda rel: "/" + rel.removesuffix(".yaml") + ".html"
     app.jinja_env.filters["member_md"] = lambda text: Markup(render_markdown(text))
     app.jinja_env.filters["bj"] = lambda t, fmt="%Y-%m-%d %H:%M": (
         working_days.beijing(t).strftime(fmt) if t else "")

@@ -7,6 +7,7 @@ it, served by waitress (pure Python, threaded, no build step).
 from __future__ import annotations
 
 import mimetypes
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -16,10 +17,29 @@ from werkzeug.wrappers import Request, Response
 
 WSGIApp = Callable[..., Iterable[bytes]]
 STATIC_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
+# Material's bundles carry a content hash in their names: a phone keeps them for a year.
+FINGERPRINTED = re.compile(r"\.[0-9a-f]{8}\.min\.(js|css)$")
+
+
+def cache_control(rel: str) -> str:
+    """How long a phone may reuse a file without asking again (deploy/nginx.conf agrees).
+
+    Pages and the search index are asked for again each time (a 304 costs a few hundred
+    bytes), so a rebuilt site is seen at once; other assets and media for an hour.
+    """
+    if FINGERPRINTED.search(rel):
+        return "public, max-age=31536000, immutable"
+    if rel.startswith(("assets/", "media/")) or rel.endswith(".png"):
+        return "public, max-age=3600"
+    return "no-cache"
 
 
 class SiteFiles:
-    """Files of the built site; `/dir/` serves `dir/index.html`; misses get 404.html."""
+    """Files of the built site; `/dir/` serves `dir/index.html`; misses get 404.html.
+
+    A browser that accepts gzip gets the `.gz` twin the build wrote beside each text file
+    (nginx's gzip_static does the same); media answer range requests so phones can seek.
+    """
 
     def __init__(self, root: Path):
         self.root = root
@@ -48,11 +68,20 @@ class SiteFiles:
         mime = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         if mime.startswith("text/") or mime in ("application/javascript", "application/json"):
             mime += "; charset=utf-8"
-        response = Response(file.read_bytes(), status, mimetype=None, content_type=mime,
-                            headers=STATIC_HEADERS)
+        headers = {**STATIC_HEADERS, "Cache-Control": cache_control(
+            file.relative_to(self.root).as_posix())}
+        packed = file.with_name(file.name + ".gz")
+        gzipped = "gzip" in request.headers.get("Accept-Encoding", "") and packed.is_file()
+        if packed.is_file():
+            headers["Vary"] = "Accept-Encoding"
+        if gzipped:
+            headers["Content-Encoding"] = "gzip"
+        body = (packed if gzipped else file).read_bytes()
+        response = Response(body, status, mimetype=None, content_type=mime, headers=headers)
         if status == 200:
             response.add_etag()
-            response.make_conditional(request)
+            response.make_conditional(request, accept_ranges=not gzipped,
+                                      complete_length=None if gzipped else len(body))
         return response(environ, start_response)
 
 

@@ -78,6 +78,16 @@ def session() -> Session:
     return g.db_session
 
 
+def end_request_transaction() -> None:
+    """Commit what the request's session has open, releasing SQLite's write lock that a
+    POST's BEGIN IMMEDIATE took (loading the signed-in member is enough to open one).
+    Called before handing work to the group writer, which would otherwise wait on the
+    lock its own request holds until the busy timeout."""
+    s = g.get("db_session")
+    if s is not None and s.in_transaction():
+        s.commit()
+
+
 def _close_session(_exc: BaseException | None) -> None:
     s = g.pop("db_session", None)
     if s is not None:

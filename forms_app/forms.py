@@ -160,27 +160,36 @@ PASSWORD_RULES = [required("请设置密码。"),
                   Length(max=128, message="密码最长 128 个字符。"), _password_ok]
 
 
+# autocomplete hints let a phone's password manager fill and save the right fields.
+USERNAME = {"autocomplete": "username"}
+NEW_PASSWORD = {"autocomplete": "new-password"}
+CURRENT_PASSWORD = {"autocomplete": "current-password"}
+
+
 class RegisterForm(Honeypot, Form):
-    username = StringField("用户名", validators=[
+    username = StringField("用户名", render_kw=USERNAME, validators=[
         required("请填写用户名。"), Length(min=2, max=40, message="用户名 2 到 40 个字符。"),
         Regexp(r"^[\w\u4e00-\u9fff.-]+$", message="用户名只能用中文、字母、数字和 . _ -")])
-    password = PasswordField("密码", validators=PASSWORD_RULES)
-    confirm = PasswordField("再输入一次密码", validators=[
+    password = PasswordField("密码", render_kw=NEW_PASSWORD, validators=PASSWORD_RULES)
+    confirm = PasswordField("再输入一次密码", render_kw=NEW_PASSWORD, validators=[
         EqualTo("password", message="两次输入的密码不一致。")])
     submit = SubmitField("注册")
 
 
 class LoginForm(Form):
-    username = StringField("用户名", validators=[required("请填写用户名。")])
-    password = PasswordField("密码", validators=[required("请填写密码。")])
+    username = StringField("用户名", render_kw=USERNAME,
+                           validators=[required("请填写用户名。")])
+    password = PasswordField("密码", render_kw=CURRENT_PASSWORD,
+                             validators=[required("请填写密码。")])
     next = HiddenField()
     submit = SubmitField("登录")
 
 
 class PasswordForm(Form):
-    current = PasswordField("当前密码", validators=[required("请填写当前密码。")])
-    password = PasswordField("新密码", validators=PASSWORD_RULES)
-    confirm = PasswordField("再输入一次新密码", validators=[
+    current = PasswordField("当前密码", render_kw=CURRENT_PASSWORD,
+                            validators=[required("请填写当前密码。")])
+    password = PasswordField("新密码", render_kw=NEW_PASSWORD, validators=PASSWORD_RULES)
+    confirm = PasswordField("再输入一次新密码", render_kw=NEW_PASSWORD, validators=[
         EqualTo("password", message="两次输入的密码不一致。")])
     submit = SubmitField("修改密码")
 

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from forms_app import audit, tracking_code
+from forms_app import audit, db, tracking_code
 from forms_app.group_commit import GroupWriter
 from forms_app.models import AuditEntry, Submission, utcnow
 from forms_app.states import ACTIONS, QUESTION, allowed
@@ -91,6 +91,7 @@ def create(kind: str, fields: dict[str, Any], ip: str | None) -> Created:
                                      "to_state": "received"})
         return Created(ident, code)
 
+    db.end_request_transaction()
     for _ in range(5):
         try:
             return writer().run(insert_row)

@@ -157,7 +157,9 @@ def browser():
             executable_path="/usr/bin/chromium",
             args=["--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
+                  "--disable-sync", "--no-first-run",
+                  # Media in the tours play without a tap (a person taps play).
+                  "--autoplay-policy=no-user-gesture-required"],
         )
         yield chromium
         chromium.close()

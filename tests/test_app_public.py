@@ -67,6 +67,16 @@ def test_ask_end_to_end(app, client):
     assert item.allow_publish is False  # unticked unless the asker ticks it
 
 
+def test_a_signed_in_member_can_ask_and_send_an_article(app, client):
+    # Loading the member opens the request's write transaction; the submission's group
+    # commit must not wait on it (it did, until the busy timeout: a 503 for members).
+    add_user(app, "宁波老李")
+    login(client, "宁波老李")
+    code = code_of(ask(client))
+    assert item_by_code(app, code).state == "received"
+    assert item_by_code(app, code_of(voice(client))).kind == "voice"
+
+
 def test_voice_end_to_end_with_preview(app, client):
     preview = client.post("/app/voice", data={"title": "标题", "author": "老李",
                                               "body": "第一段**加粗**", "preview": "预览"})

@@ -103,7 +103,7 @@ def test_css_and_js_load_nothing_from_another_host(sample_site: BuildResult):
 def test_lesson_page_shows_minutes_media_and_self_check(sample_site: BuildResult):
     html = _html(sample_site.out, "courses/party-spirit/identity.html")
     assert "约 8 分钟" in html
-    assert re.search(r'<audio controls preload="metadata" src="../../media/identity-talk.mp3">',
+    assert re.search(r'<audio controls preload="none" src="../../media/identity-talk.mp3">',
                      html)
     assert "讲解录音" in html and "自测题" in html and "查看答案与解析" in html
     assert (sample_site.out / "media" / "identity-talk.mp3").stat().st_size > 10_000
