@@ -77,7 +77,11 @@ def compare(content: Path, work: Path) -> dict:
 
 def publish_to_visible(work: Path) -> float:
     """Seconds from Publish to the article served with a complete search index."""
-    from werkzeug.serving import make_server
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class Quiet(WSGIRequestHandler):
+        def log_request(self, *args) -> None:
+            pass
 
     from forms_app import create_app, db, migrate, moderation, publish
     from forms_app.combined import SiteFiles
@@ -93,7 +97,8 @@ def publish_to_visible(work: Path) -> float:
     app = create_app({"INSTANCE_PATH": str(work / "instance"), "CONTENT_DIR": str(content),
                       "SITE_DIR": str(site), "SECRET_KEY": "bench-" + "x" * 40})
     migrate.upgrade(db.database_url(app))
-    server = make_server("127.0.0.1", 0, SiteFiles(site), threaded=True)
+    server = make_server("127.0.0.1", 0, SiteFiles(site), threaded=True,
+                         request_handler=Quiet)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     title = "港口夜班的学习时间"
     with app.test_request_context("/app/editor/publish", method="POST"):
@@ -133,7 +138,7 @@ def main() -> int:
         synthesize(synthetic, args.pages)
         for label, content in (("sample site", ROOT / "content"),
                                (f"synthetic, {args.pages:,} items", synthetic)):
-            work = base / label.split(",")[0].replace(" ", "-")
+            work = base / ("build-" + label.split(",")[0].replace(" ", "-"))
             work.mkdir()
             r = compare(content, work)
             print(label, r, flush=True)

@@ -42,6 +42,32 @@ POST_SECTIONS = {
 }
 
 
+# A navigation level lists at most about this many entries. MkDocs renders the active
+# section's siblings into every page, so a section of 3,000 entries would put 3,000 links
+# (a megabyte of HTML) into each of its pages and make the build crawl; past the limit,
+# entries are grouped (courses by topic group, FAQ by tag, posts by month, themes by year).
+NAV_LIMIT = 30
+
+
+def nav_groups(entries: list[tuple[str, Any]]) -> list[Any]:
+    """Navigation entries as they are when few; else grouped by their key, and groups that
+    are still too long cut into numbered runs."""
+    if len(entries) <= NAV_LIMIT:
+        return [entry for _, entry in entries]
+    groups: dict[str, list[Any]] = {}
+    for key, entry in entries:
+        groups.setdefault(key, []).append(entry)
+    nav: list[Any] = []
+    for key, items in groups.items():
+        if len(items) <= NAV_LIMIT:
+            nav.append({key: items})
+            continue
+        for start in range(0, len(items), NAV_LIMIT):
+            end = min(start + NAV_LIMIT, len(items))
+            nav.append({f"{key}（{start + 1}–{end}）": items[start:end]})
+    return nav
+
+
 def cn_date(value: date) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
@@ -151,7 +177,7 @@ class Renderer:
             groups[course.model.topic_group].append(course)
         self._page("courses/index.md", "section_courses.md.j2",
                    groups=[(g, cs) for g, cs in groups.items() if cs])
-        nav: list[Any] = ["courses/index.md"]
+        entries: list[tuple[str, Any]] = []
         for course in courses:
             base = f"courses/{course.slug}"
             self._page(f"{base}/index.md", "course.md.j2", c=course)
@@ -160,8 +186,8 @@ class Renderer:
                 self._page(f"{base}/{lesson.slug}.md", "lesson.md.j2", course=course,
                            lesson=lesson, number=n)
                 lessons.append({lesson.title: f"{base}/{lesson.slug}.md"})
-            nav.append({course.model.title: lessons})
-        return nav
+            entries.append((course.model.topic_group, {course.model.title: lessons}))
+        return ["courses/index.md", *nav_groups(entries)]
 
     def _render_guides(self) -> list[Any]:
         guides = sorted(self.content.of("guides"), key=lambda g: (g.model.order, g.slug))
@@ -197,11 +223,14 @@ class Renderer:
         # The topics members ask about most come first.
         ordered = sorted(groups.items(), key=lambda g: (-len(g[1]), g[0]))
         self._page("faq/index.md", "section_faq.md.j2", groups=ordered)
-        nav: list[Any] = ["faq/index.md"]
-        for entry in entries:
-            self._page(f"faq/{entry.slug}.md", "faq_entry.md.j2", f=entry)
-            nav.append({entry.model.question: f"faq/{entry.slug}.md"})
-        return nav
+        nav: list[tuple[str, Any]] = []
+        for tag, items in ordered:
+            for entry in items:
+                self._page(f"faq/{entry.slug}.md", "faq_entry.md.j2", f=entry)
+                nav.append((tag, {entry.model.question: f"faq/{entry.slug}.md"}))
+        if len(nav) <= NAV_LIMIT:  # few: alphabetical by page, as before
+            nav.sort(key=lambda e: next(iter(e[1].values())))
+        return ["faq/index.md", *nav_groups(nav)]
 
     def _notices_current(self) -> list[Item]:
         return [n for n in self._sorted_posts("notices") if not self._expired(n)]
@@ -216,7 +245,7 @@ class Renderer:
         heading, intro = POST_SECTIONS[kind]
         self._page(f"{kind}/index.md", "section_posts.md.j2", heading=heading, intro=intro,
                    kind=kind, groups=groups)
-        nav: list[Any] = [f"{kind}/index.md"]
+        nav: list[tuple[str, Any]] = []
         for _, posts in groups:
             for post in posts:
                 byline = getattr(post.model, "author", None) or (
@@ -224,8 +253,9 @@ class Renderer:
                 self._page(f"{kind}/{post.slug}.md", "post.md.j2", p=post, byline=byline,
                            expired=kind == "notices" and self._expired(post),
                            member=kind == "voices")
-                nav.append({post.model.title: f"{kind}/{post.slug}.md"})
-        return nav
+                month = f"{post.model.date.year}年{post.model.date.month}月"
+                nav.append((month, {post.model.title: f"{kind}/{post.slug}.md"}))
+        return [f"{kind}/index.md", *nav_groups(nav)]
 
     def _render_news(self) -> list[Any]:
         return self._render_posts("news", [("", self._sorted_posts("news"))])
@@ -247,12 +277,13 @@ class Renderer:
         current = current_theme(self.content, self.today)
         current_slug = current.slug if current else ""
         self._page("themes/index.md", "section_themes.md.j2", themes=themes, current=current_slug)
-        nav: list[Any] = ["themes/index.md"]
+        nav: list[tuple[str, Any]] = []
         for theme in themes:
             self._page(f"themes/{theme.slug}.md", "theme.md.j2", t=theme,
                        current=theme.slug == current_slug)
-            nav.append({theme.model.topic: f"themes/{theme.slug}.md"})
-        return nav
+            nav.append((f"{theme.model.monday.year}年",
+                        {theme.model.topic: f"themes/{theme.slug}.md"}))
+        return ["themes/index.md", *nav_groups(nav)]
 
     def _render_service(self) -> str:
         assert self.content.site is not None

@@ -11,8 +11,8 @@ import pytest
 from generator.build import DEFAULT_SITE_SRC, build_site
 from generator.checks import check
 from generator.errors import ContentError
-from generator.render import join_cjk_lines, render
-from tests.conftest import TODAY, make_faq, make_lesson, write_yaml
+from generator.render import NAV_LIMIT, join_cjk_lines, render
+from tests.conftest import TODAY, make_faq, make_lesson, make_news, write_yaml
 
 GOLDEN = Path(__file__).parent / "fixtures" / "golden"
 
@@ -46,6 +46,43 @@ def test_golden_fixture_site(content_tree: Path, tmp_path: Path):
             (expected_root / rel).parent.mkdir(parents=True, exist_ok=True)
             (expected_root / rel).write_text(text, encoding="utf-8")
     assert actual == _tree(expected_root)
+
+
+def _pages(nav) -> list[str]:
+    if isinstance(nav, str):
+        return [nav]
+    if isinstance(nav, dict):
+        return [p for value in nav.values() for p in _pages(value)]
+    return [p for entry in nav for p in _pages(entry)]
+
+
+def _widest_level(nav) -> int:
+    """The most entries any one level of the navigation lists."""
+    if isinstance(nav, dict):
+        return max(_widest_level(v) for v in nav.values())
+    if isinstance(nav, list):
+        return max([len(nav), *(_widest_level(e) for e in nav)])
+    return 0
+
+
+def test_big_sections_are_grouped_in_the_navigation(content_tree: Path, tmp_path: Path):
+    # Every page carries its section's siblings: 3,000 of them made each page a megabyte.
+    for i in range(70):
+        write_yaml(content_tree / "faq" / f"q{i:03d}.yaml", make_faq(
+            question=f"问题{i}？", tags=["党费" if i % 3 else "组织关系"]))
+        write_yaml(content_tree / "news" / f"n{i:03d}.yaml", make_news(
+            title=f"动态{i}", date=f"2026-{1 + i % 2:02d}-{1 + i % 28:02d}"))
+    result = _render(content_tree, tmp_path / "docs")
+    sections = {next(iter(s)): s[next(iter(s))] for s in result.nav if isinstance(s, dict)}
+    faq = next(v for v in sections.values() if "faq/index.md" in _pages(v))
+    news = next(v for v in sections.values() if "news/index.md" in _pages(v))
+    assert _widest_level(result.nav) <= NAV_LIMIT + 1  # +1: the section's own index page
+    assert len([p for p in _pages(faq) if p != "faq/index.md"]) == 71  # none lost
+    assert [next(iter(g)) for g in faq[1:]] == ["党费（1–30）", "党费（31–47）", "组织关系"]
+    assert [next(iter(g)) for g in news[1:]] == [
+        "2026年11月", "2026年2月（1–30）", "2026年2月（31–35）", "2026年1月（1–30）",
+        "2026年1月（31–35）"]
+    assert len(_pages(news)) == 72
 
 
 def test_plain_text_fields_are_escaped(content_tree: Path, tmp_path: Path):
