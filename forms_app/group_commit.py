@@ -65,6 +65,11 @@ class GroupWriter:
         return future.result(timeout=WAIT_SECONDS)
 
     def _run(self) -> None:
+        # The writers' lock file, opened once for this process's writer thread.
+        try:
+            lock = open(self._lock_path, "a") if self._lock_path else None  # noqa: SIM115
+        except OSError:  # a read-only folder: SQLite's busy handler alone then
+            lock = None
         while True:
             batch = [self._queue.get()]
             while len(batch) < MAX_BATCH:
@@ -72,29 +77,26 @@ class GroupWriter:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            self._commit(batch)
+            self._commit(batch, lock)
 
+    @staticmethod
     @contextlib.contextmanager
-    def _turn(self):
+    def _turn(lock):
         """Hold the writers' file lock (SQLite) for one group transaction."""
-        try:
-            handle = open(self._lock_path, "a") if self._lock_path else None  # noqa: SIM115
-        except OSError:  # a read-only folder: SQLite's busy handler alone then
-            handle = None
-        if handle is None:
+        if lock is None:
             yield
             return
-        with handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def _commit(self, batch: list[tuple[Callable[[Connection], Any], Future]]) -> None:
+    def _commit(self, batch: list[tuple[Callable[[Connection], Any], Future]],
+                lock=None) -> None:
         results: list[tuple[Future, Any, BaseException | None]] = []
         try:
-            with self._turn(), self.engine.connect() as conn, conn.begin():
+            with self._turn(lock), self.engine.connect() as conn, conn.begin():
                 for work, future in batch:
                     try:
                         with conn.begin_nested():
