@@ -1,11 +1,14 @@
 """Load test of the forms app under gunicorn on 127.0.0.1, bounded in time.
 
 1. Requests per second and p50/p99 latency of a mailbox submission (CSRF check, validation,
-   durable insert) next to a hello-world route of the same app, same gunicorn settings, wrk.
+   durable insert) next to a hello-world route of the same app, same gunicorn settings, wrk;
+   with the stages in between (bench/forms_bench_app.py) and the gunicorn workers' CPU time
+   per request, which varies less than req/s on a shared machine. Each route is measured
+   in several rounds, interleaved; the table keeps each route's best round.
 2. The editors' queue page with 1,000,000 items in the database, at several depths.
 
 Prints the numbers and writes the "Forms app" section of bench/RESULTS.md.
-Usage: .venv/bin/python bench/forms_bench.py [--seconds 10] [--items 1000000]
+Usage: .venv/bin/python bench/forms_bench.py [--seconds 10] [--rounds 2] [--items 1000000]
 """
 
 from __future__ import annotations
@@ -33,6 +36,17 @@ from bench.results import write_section  # noqa: E402
 GUNICORN = os.environ.get("BENCH_GUNICORN",
                           "--workers 2 --worker-class gthread --threads 16").split()
 CONNECTIONS = 32
+# The production default has two counters per client ("10 per hour; 3 per minute");
+# the bench keeps both, only high enough never to refuse.
+BENCH_SUBMIT_LIMIT = "100000000 per hour; 10000000 per minute"
+STAGES = [
+    ("hello", "GET /app/bench/hello: hello world, the app's hooks only", None),
+    ("post", "POST /app/bench/post: + CSRF token check, form body parsed", "/app/bench/post"),
+    ("limited", "POST /app/bench/limited: + Flask-Limiter, two counters", "/app/bench/limited"),
+    ("validated", "POST /app/bench/validated: + AskForm validation, 303, nothing stored",
+     "/app/bench/validated"),
+    ("submit", "POST /app/ask: + durable insert (group commit), the real route", "/app/ask"),
+]
 
 
 def free_port() -> int:
@@ -43,7 +57,7 @@ def free_port() -> int:
 
 def start(instance: Path, port: int) -> subprocess.Popen:
     env = {**os.environ, "DANGXIAO_INSTANCE": str(instance),
-           "DANGXIAO_SUBMIT_LIMIT": "100000000 per minute",
+           "DANGXIAO_SUBMIT_LIMIT": BENCH_SUBMIT_LIMIT,
            "DANGXIAO_LOGIN_LIMIT": "100000 per minute",
            "DANGXIAO_SECRET_KEY": "bench-secret-0123456789abcdef0123456789"}
     server = subprocess.Popen(
@@ -57,6 +71,19 @@ def start(instance: Path, port: int) -> subprocess.Popen:
             time.sleep(0.1)
     server.kill()
     raise SystemExit("gunicorn did not start")
+
+
+def worker_cpu_seconds(server: subprocess.Popen) -> float:
+    """User + system CPU time of the gunicorn workers (children of the arbiter) so far."""
+    total = 0
+    for task in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = task.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == server.pid:  # fields after the name: state, ppid, ...
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def session_and_token(port: int, path: str) -> tuple[str, str]:
@@ -145,6 +172,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--submit-only", action="store_true",
                         help="measure the submission only; RESULTS.md is left alone")
     args = parser.parse_args()
@@ -159,24 +187,43 @@ def main() -> None:
     lines: list[str] = []
     try:
         base = f"http://127.0.0.1:{port}"
-        hello = wrk(f"{base}/app/bench/hello", args.seconds)
         cookie, token = session_and_token(port, "/app/ask")
         body = urllib.parse.urlencode({"csrf_token": token, "category": "党费",
                                        "question": "外出务工期间党费怎么交？"})
-        submit = wrk(f"{base}/app/ask", args.seconds, lua_post(work / "post.lua", cookie, body))
+        script = lua_post(work / "post.lua", cookie, body)
+        best: dict[str, dict[str, float]] = {}
+        for _ in range(args.rounds):
+            for name, _label, path in STAGES:
+                if args.submit_only and name not in ("hello", "submit"):
+                    continue
+                before = worker_cpu_seconds(server)
+                result = wrk(base + (path or "/app/bench/hello"), args.seconds,
+                             script if path else None)
+                result["cpu_ms"] = ((worker_cpu_seconds(server) - before) * 1000
+                                    / max(1.0, result["rps"] * args.seconds))
+                print(name, result)
+                if name not in best or result["rps"] > best[name]["rps"]:
+                    best[name] = result
+        hello, submit = best["hello"], best["submit"]
         db = instance / "dangxiao.sqlite3"
         stored = sqlite3.connect(db).execute("SELECT count(*) FROM submissions").fetchone()[0]
         ratio = submit["rps"] / hello["rps"]
-        print(f"hello {hello}\nsubmit {submit}\nstored {stored}")
+        print(f"stored {stored}, submission at {ratio:.0%} of hello world")
         lines += [
             f"gunicorn {' '.join(GUNICORN)}, wrk 2 threads, {CONNECTIONS} connections, "
-            f"{args.seconds} s each, SQLite (WAL, synchronous=FULL).", "",
-            "| route | req/s | p50 ms | p99 ms | non-2xx/3xx |", "| --- | --- | --- | --- | --- |",
-            f"| hello world (same app) | {hello['rps']:,.0f} | {hello['p50']:.1f} | "
-            f"{hello['p99']:.1f} | {hello['bad']:.0f} |",
-            f"| POST /app/ask (CSRF, validation, durable insert) | {submit['rps']:,.0f} | "
-            f"{submit['p50']:.1f} | {submit['p99']:.1f} | {submit['bad']:.0f} |", "",
-            f"Submission rate = {ratio:.0%} of hello world; {stored:,} rows stored.", ""]
+            f"{args.seconds} s a run, best of {args.rounds} interleaved rounds; SQLite (WAL, "
+            "synchronous=FULL). Each POST row adds one stage to the row above it "
+            "(bench/forms_bench_app.py); CPU is the gunicorn workers' user + system time "
+            "per request (wrk runs on the same two cores).", "",
+            "| route | req/s | p50 ms | p99 ms | worker CPU ms a request | non-2xx/3xx |",
+            "| --- | --- | --- | --- | --- | --- |"]
+        for name, label, _path in STAGES:
+            if name in best:
+                r = best[name]
+                lines.append(f"| {label} | {r['rps']:,.0f} | {r['p50']:.1f} | "
+                             f"{r['p99']:.1f} | {r['cpu_ms']:.2f} | {r['bad']:.0f} |")
+        lines += ["", f"Submission rate = **{ratio:.0%}** of hello world (target ≥ 50%), "
+                  f"p99 {submit['p99']:.0f} ms (target < 50 ms); {stored:,} rows stored.", ""]
     finally:
         server.terminate()
         server.wait()

@@ -13,13 +13,13 @@ from typing import Any
 
 from flask import Flask, abort, current_app, render_template, request
 from flask_limiter import Limiter
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, generate_csrf
 from markupsafe import Markup
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from forms_app import db, settings
+from forms_app import db, moderation, settings
 from forms_app.extensions import client_ip, csrf, login_manager
 from forms_app.states import KIND_LABELS, STATE_LABELS
 from generator.markup import render_markdown
@@ -78,7 +78,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=6 * 3600,
         WTF_CSRF_SSL_STRICT=production,
         RATELIMIT_STORAGE_URI=app.config["RATELIMIT_STORAGE_URI"],
-        RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_HEADERS_ENABLED=False,
         WTF_I18N_ENABLED=False,
     )
     if test_config:
@@ -88,6 +88,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore
 
     db.init_app(app)
+    moderation.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
 
@@ -116,11 +117,17 @@ def _limit_fields() -> None:
         abort(413)
 
 
+def csrf_field() -> Markup:
+    """The hidden CSRF token every form carries (CSRFProtect checks it on every POST)."""
+    return Markup('<input name="csrf_token" type="hidden" value="%s">') % generate_csrf()
+
+
 def _register_template_helpers(app: Flask) -> None:
     from forms_app import tracking_code, working_days
     from forms_app.personal import mask
 
-    app.jinja_env.globals.update(KIND_LABELS=KIND_LABELS, STATE_LABELS=STATE_LABELS)
+    app.jinja_env.globals.update(KIND_LABELS=KIND_LABELS, STATE_LABELS=STATE_LABELS,
+                                 csrf_field=csrf_field)
     app.jinja_env.filters["code"] = tracking_code.display
     app.jinja_env.filters["mask"] = mask
     # content/voices/x.yaml is the site's /voices/x.html (the site is served at the root).

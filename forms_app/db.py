@@ -9,8 +9,6 @@ from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from forms_app.group_commit import GroupWriter
-
 log = logging.getLogger(__name__)
 
 # Seconds a writer waits for another's lock before SQLite gives up with "locked".
@@ -63,8 +61,15 @@ def init_app(app: Flask) -> None:
     engine = make_engine(url)
     app.extensions["db_engine"] = engine
     app.extensions["db_sessions"] = sessionmaker(engine, expire_on_commit=False)
-    app.extensions["dx_writer"] = GroupWriter(engine)
     app.teardown_appcontext(_close_session)
+
+
+def close(app: Flask) -> None:
+    """Stop the app's group writer and close every connection of its engine."""
+    writer = app.extensions.get("dx_writer")
+    if writer is not None:
+        writer.close()
+    app.extensions["db_engine"].dispose()
 
 
 def engine() -> Engine:

@@ -8,11 +8,12 @@ item, the second changes nothing and gets Conflict.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -57,12 +58,58 @@ def writer() -> GroupWriter:
     return current_app.extensions["dx_writer"]
 
 
-# Built once: the writer thread runs these for every submission, and building an ORM
-# statement per row cost more than the insert itself.
-_FIND_BY_KEY = select(Submission.__table__.c.id, Submission.__table__.c.code).where(
-    Submission.__table__.c.form_key == bindparam("key"))
-_INSERT_SUBMISSION = insert(Submission.__table__).returning(Submission.__table__.c.id)
+def init_app(app: Flask) -> None:
+    app.extensions["dx_writer"] = GroupWriter(app.extensions["db_engine"], store_submissions)
+
+
+_SUBMISSIONS = Submission.__table__
+# Built once: the writer thread runs these for every batch, and building a statement per
+# row cost more than the insert itself.
+_FIND_BY_KEYS = select(_SUBMISSIONS.c.id, _SUBMISSIONS.c.code, _SUBMISSIONS.c.form_key).where(
+    _SUBMISSIONS.c.form_key.in_(bindparam("keys", expanding=True)))
+# One multi-row INSERT for the batch; rows come back in any order, matched by their code.
+_INSERT_SUBMISSIONS = insert(_SUBMISSIONS).returning(_SUBMISSIONS.c.id, _SUBMISSIONS.c.code)
 _INSERT_AUDIT = insert(AuditEntry.__table__)
+# Every row of a batch names the same columns (one statement inserts them all).
+_OPTIONAL = dict.fromkeys(("title", "category", "name", "branch", "contact", "author",
+                           "form_key"))
+
+
+def store_submissions(conn: Connection, items: Sequence[tuple[dict[str, Any], str | None]]
+                      ) -> list[Created]:
+    """The group writer's batch: new submissions with fresh tracking codes and their audit
+    rows. A form page (form_key) already stored, or twice in the batch (a double submit),
+    gives the first submission back instead of a second one."""
+    keys = [row["form_key"] for row, _ in items if row["form_key"]]
+    known: dict[str, Created] = {}
+    if keys:
+        known = {key: Created(ident, code)
+                 for ident, code, key in conn.execute(_FIND_BY_KEYS, {"keys": keys})}
+    fresh: list[dict[str, Any]] = []
+    audits: list[tuple[str, str | None, Any]] = []
+    codes: list[str] = []
+    code_of_key: dict[str, str] = {}
+    for row, ip in items:
+        key = row["form_key"]
+        if key in known:
+            codes.append(known[key].code)
+            continue
+        if key in code_of_key:
+            codes.append(code_of_key[key])
+            continue
+        code = tracking_code.new_code()
+        if key:
+            code_of_key[key] = code
+        codes.append(code)
+        fresh.append({**row, "code": code})
+        audits.append((code, ip, row["created_at"]))
+    ids = {created.code: created.id for created in known.values()}
+    if fresh:
+        ids.update((code, ident) for ident, code in conn.execute(_INSERT_SUBMISSIONS, fresh))
+        conn.execute(_INSERT_AUDIT, [
+            {"at": at, "actor": "member", "ip": ip, "action": "submit",
+             "submission_id": ids[code], "to_state": "received"} for code, ip, at in audits])
+    return [Created(ids[code], code) for code in codes]
 
 
 def create(kind: str, fields: dict[str, Any], ip: str | None) -> Created:
@@ -74,31 +121,17 @@ def create(kind: str, fields: dict[str, Any], ip: str | None) -> Created:
     if kind == QUESTION:
         due_moment, certain = calendar().add(from_db(now), answer_seconds())
         due, uncertain = as_utc(due_moment), not certain
-    row = {"kind": kind, "state": "received", "version": 1, "created_at": now,
+    row = {**_OPTIONAL, "kind": kind, "state": "received", "version": 1, "created_at": now,
            "updated_at": now, "due_at": due, "calendar_uncertain": uncertain,
            "allow_publish": False, "consent": False, **fields}
-
-    def insert_row(conn: Connection) -> Created:
-        key = row.get("form_key")
-        if key:
-            first = conn.execute(_FIND_BY_KEY, {"key": key}).first()
-            if first:
-                return Created(first.id, first.code)
-        code = tracking_code.new_code()
-        ident = conn.execute(_INSERT_SUBMISSION, {**row, "code": code}).scalar_one()
-        conn.execute(_INSERT_AUDIT, {"at": now, "actor": "member", "ip": ip,
-                                     "action": "submit", "submission_id": ident,
-                                     "to_state": "received"})
-        return Created(ident, code)
-
     db.end_request_transaction()
     for _ in range(5):
         try:
-            return writer().run(insert_row)
+            return writer().run((row, ip))
         except IntegrityError:
             # A code drawn twice (practically impossible with 78 bits) or the same form
-            # stored by a racing double submit: the work was rolled back to its savepoint,
-            # and the next try draws a new code or finds the first submission.
+            # stored by a racing writer of another process: the item's work was rolled
+            # back, and the next try draws a new code or finds the first submission.
             continue
     raise RuntimeError("could not draw a unique tracking code")
 

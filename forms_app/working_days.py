@@ -42,6 +42,9 @@ class WorkCalendar:
 
     overrides: dict[date, bool] = field(default_factory=dict)
     override_years: set[int] = field(default_factory=set)
+    # Answers already worked out: chinese-calendar scans its whole holiday table per call,
+    # and every mailbox question asks about the same few days.
+    _answers: dict[date, tuple[bool, bool]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_file(cls, path: Path | None) -> WorkCalendar:
@@ -60,6 +63,12 @@ class WorkCalendar:
 
     def is_workday(self, day: date) -> tuple[bool, bool]:
         """(working day?, known?)"""
+        answer = self._answers.get(day)
+        if answer is None:
+            answer = self._answers[day] = self._look_up(day)
+        return answer
+
+    def _look_up(self, day: date) -> tuple[bool, bool]:
         if day in self.overrides:
             return self.overrides[day], True
         if day.year in self.override_years:

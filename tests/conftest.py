@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from forms_app import db
 from forms_app.combined import SiteFiles
 from generator.build import DEFAULT_CONTENT, DEFAULT_SITE_SRC, BuildResult, build_site
 
@@ -217,7 +218,7 @@ def make_app(tmp_path: Path, url: str, **config: Any):
 def app(tmp_path: Path, database_url: str):
     app = make_app(tmp_path, database_url)
     yield app
-    app.extensions["db_engine"].dispose()
+    db.close(app)
 
 
 @pytest.fixture

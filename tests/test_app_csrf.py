@@ -8,12 +8,14 @@ import re
 import pytest
 from conftest import add_user, make_app
 
+from forms_app import db
+
 
 @pytest.fixture
 def csrf_app(tmp_path, database_url):
     app = make_app(tmp_path, database_url, WTF_CSRF_ENABLED=True)
     yield app
-    app.extensions["db_engine"].dispose()
+    db.close(app)
 
 
 def token(client, url: str) -> str:
@@ -24,7 +26,6 @@ def token(client, url: str) -> str:
 def stored(app) -> int:
     from sqlalchemy import func, select
 
-    from forms_app import db
     from forms_app.models import Submission
 
     with app.app_context():

@@ -44,7 +44,7 @@ def publishing(tmp_path, database_url, content_repo):
     editor = app.test_client()
     login(editor, "编辑甲")
     yield app, editor, content_repo
-    app.extensions["db_engine"].dispose()
+    db.close(app)
 
 
 def prepare(app, editor):
