@@ -35,8 +35,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SITE_DIR", "",
             "built site that Publish rebuilds; empty means the project's site/"),
     Setting("REBUILD_AFTER_PUBLISH", True, "rebuild the site in the background after Publish"),
-    Setting("RATELIMIT_STORAGE_URI", "memory://",
-            "Flask-Limiter storage shared by all workers, e.g. redis://127.0.0.1:6379"),
+    Setting("RATELIMIT_STORAGE_URI", "swept-memory://",
+            "Flask-Limiter storage: swept-memory:// counts in each process; give several "
+            "workers a shared one, e.g. redis://127.0.0.1:6379"),
     Setting("SUBMIT_LIMIT", "10 per hour; 3 per minute",
             "submissions (ask, voice, study, register) per client IP"),
     Setting("LOGIN_LIMIT", "10 per 15 minutes", "login attempts per client IP"),

@@ -134,3 +134,23 @@ def test_concurrent_submissions_are_all_stored_with_their_audit_rows(app):
         audited = set(s.scalars(select(AuditEntry.submission_id)
                                 .where(AuditEntry.action == "submit")))
     assert set(codes) == set(stored) and audited == set(stored.values())
+
+
+def test_rate_limit_counters_need_no_timer_thread_and_are_swept(app, client):
+    """The limiter's memory storage drops expired counters inline: a stream of limited
+    submissions starts no thread, and a counter past its window is gone after a sweep."""
+    from forms_app.extensions import SweptMemoryStorage
+
+    storage = app.extensions["dx_limiter"].storage
+    assert isinstance(storage, SweptMemoryStorage)
+    before = threading.active_count()
+    for i in range(5):
+        code_of(ask(client, question=f"第 {i} 次提问：组织关系怎么转？"))
+    time.sleep(0.05)
+    assert threading.active_count() == before
+
+    storage.incr("expired-key", expiry=0.01)
+    time.sleep(0.02)
+    storage._next_sweep = 0.0
+    storage.incr("fresh-key", expiry=60)
+    assert "expired-key" not in storage.storage and storage.get("fresh-key") == 1
