@@ -65,7 +65,8 @@ def init_app(app: Flask) -> None:
 
 
 def close(app: Flask) -> None:
-    """Stop the app's group writer and close every connection of its engine."""
+    """Close the group writer's kept connection and lock file, then every connection of
+    the app's engine."""
     writer = app.extensions.get("dx_writer")
     if writer is not None:
         writer.close()

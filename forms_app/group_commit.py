@@ -47,18 +47,18 @@ Write = Callable[[Connection, Sequence[Any]], Sequence[Any]]
 class _Slot:
     """One request's item; its lock is held until the item is done or the lead handed over."""
 
-    __slots__ = ("item", "value", "error", "lead", "done", "_signal")
+    __slots__ = ("item", "value", "error", "lead", "_signal")
 
     def __init__(self, item: Any) -> None:
         self.item = item
         self.value: Any = None
         self.error: BaseException | None = None
-        self.lead = self.done = False
+        self.lead = False
         self._signal = threading.Lock()
         self._signal.acquire()
 
     def finish(self, value: Any = None, error: BaseException | None = None) -> None:
-        self.value, self.error, self.done = value, error, True
+        self.value, self.error = value, error
         self._signal.release()
 
     def promote(self) -> None:

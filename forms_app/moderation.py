@@ -63,8 +63,8 @@ def init_app(app: Flask) -> None:
 
 
 _SUBMISSIONS = Submission.__table__
-# Built once: the writer thread runs these for every batch, and building a statement per
-# row cost more than the insert itself.
+# Built once: group commit runs these for every batch, and building a statement per row
+# cost more than the insert itself.
 _FIND_BY_KEYS = select(_SUBMISSIONS.c.id, _SUBMISSIONS.c.code, _SUBMISSIONS.c.form_key).where(
     _SUBMISSIONS.c.form_key.in_(bindparam("keys", expanding=True)))
 # One multi-row INSERT for the batch; rows come back in any order, matched by their code.
@@ -88,12 +88,10 @@ def store_submissions(conn: Connection, items: Sequence[tuple[dict[str, Any], st
     fresh: list[dict[str, Any]] = []
     audits: list[tuple[str, str | None, Any]] = []
     codes: list[str] = []
-    code_of_key: dict[str, str] = {}
+    code_of_key = {key: created.code for key, created in known.items()}
+    ids = {created.code: created.id for created in known.values()}
     for row, ip in items:
         key = row["form_key"]
-        if key in known:
-            codes.append(known[key].code)
-            continue
         if key in code_of_key:
             codes.append(code_of_key[key])
             continue
@@ -103,7 +101,6 @@ def store_submissions(conn: Connection, items: Sequence[tuple[dict[str, Any], st
         codes.append(code)
         fresh.append({**row, "code": code})
         audits.append((code, ip, row["created_at"]))
-    ids = {created.code: created.id for created in known.values()}
     if fresh:
         ids.update((code, ident) for ident, code in conn.execute(_INSERT_SUBMISSIONS, fresh))
         conn.execute(_INSERT_AUDIT, [
