@@ -9,7 +9,6 @@ import os
 import random
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -21,15 +20,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ask, make_app
+from conftest import ask, free_port, make_app
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(tmp_path: Path, url: str, port: int) -> subprocess.Popen:

@@ -14,6 +14,8 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from conftest import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 EDITOR_PASSWORD = "编辑部的门常开着"
@@ -29,12 +31,6 @@ WECHAT_PHONE = {
 }
 LAPTOP = {"viewport": {"width": 1280, "height": 800}, "locale": "zh-CN",
           "timezone_id": "Asia/Shanghai"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _git(cwd: Path, *args: str) -> None:
