@@ -96,6 +96,8 @@ def test_bytes_a_phone_receives(product: Product, browser):
         first = relay.take()
         assert not [u for u in watch.requests if "search_index" in u], \
             "the search index loaded before the member opened search"
+        assert not [u for u in watch.requests if "workers/search." in u], \
+            "the search worker loaded before the member opened search"
         page.locator("a.md-footer__link--next").click()  # 下一页, at the foot of the lesson
         page.wait_for_url(lambda url: not url.endswith(LESSON))
         settle(page)
@@ -104,6 +106,7 @@ def test_bytes_a_phone_receives(product: Product, browser):
         settled_search = relay.take()
         assert any("活动证" in t for t in titles), titles
         assert [u for u in watch.requests if "search_index" in u]
+        assert [u for u in watch.requests if "workers/search." in u]
     finally:
         context.close()
         relay.close()
@@ -121,8 +124,9 @@ def test_bytes_a_phone_receives(product: Product, browser):
         "",
         f"Search index: {kb(index.stat().st_size)} raw, {kb(index_gz.stat().st_size)} "
         f"gzip for {pages} pages = {index_gz.stat().st_size / pages / 1024:.2f} KB gzip per "
-        "page. Material's default fetches it on every first page load; here it is fetched "
-        "when the member opens search (the default's per-page size is in the "
+        "page. Material's default fetches it, and starts its search worker, on every first "
+        "page load; here both wait until the member opens search (the default's per-page "
+        "size is in the "
         "\"Site build\" section).",
     ]))
     assert first < 100 * 1024, kb(first)
