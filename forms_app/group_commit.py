@@ -103,7 +103,12 @@ class GroupWriter:
         self._start()
 
     def _start(self) -> None:
-        # Per process: gunicorn may fork after the app was built (--preload).
+        # Per process: gunicorn may fork after the app was built (--preload). A connection
+        # inherited from the parent is forgotten, never closed here: SQLite must not
+        # close in a child what the parent still uses.
+        inherited = getattr(self, "_held", None)
+        if inherited is not None:
+            inherited.conn = inherited.lock_file = None
         self._pid = os.getpid()
         self._mutex = threading.Lock()
         self._waiting: list[_Slot] = []
