@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, abort, current_app, render_template, request
 from flask_limiter import Limiter
@@ -19,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from forms_app import db, moderation, settings
+from forms_app import db, moderation, settings, working_days
 from forms_app.extensions import client_ip, csrf, login_manager
 from forms_app.states import KIND_LABELS, STATE_LABELS
 from generator.markup import render_markdown
@@ -56,6 +58,14 @@ ERROR_MESSAGES = {
     500: "服务器出了点问题，未保存。请稍后再试。",
     503: "暂时无法保存，请稍后再试。",
 }
+CONTROL_CHARACTERS_MESSAGE = (
+    "提交的内容里有无法保存的控制字符（如空字符），未保存任何内容。"
+    "请删去这些字符（常见于从别处复制来的文字）后重新提交。")
+
+# C0 controls except tab, LF and CR; DEL; lone surrogates. PostgreSQL refuses NUL in text,
+# and none of them is anything a person typed.
+_REFUSED_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+HSTS = "max-age=31536000"
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -83,6 +93,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     if test_config:
         app.config.update(test_config)
+    # The calendar overrides are read and checked now: a broken file stops start-up here
+    # instead of failing the first question. Changes later are picked up while running.
+    calendar = working_days.OverrideFile(working_days.override_path(
+        app.config["CALENDAR_OVERRIDES"], app.instance_path))
+    try:
+        app.extensions["dx_calendar"] = calendar.load()
+    except working_days.CalendarFileError as exc:
+        raise settings.ConfigError(f"日历覆盖文件有误，拒绝启动：{exc}") from None
     if app.config["TRUSTED_PROXIES"]:
         n = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore
@@ -107,14 +125,55 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_template_helpers(app)
     _register_error_pages(app)
     app.before_request(_limit_fields)
+    app.before_request(_refuse_control_characters)
+    app.after_request(_relative_location)
     app.after_request(_security_headers)
     return app
 
 
 def _limit_fields() -> None:
-    # Werkzeug bounds multipart parts; url-encoded forms are counted here.
-    if request.method == "POST" and len(request.form) > current_app.config["MAX_FORM_PARTS"]:
-        abort(413)
+    # Every value counts, and every file part: 3,000 repeats of one name are 3,000 fields.
+    # (Werkzeug also bounds multipart parts by the same setting.)
+    if request.method == "POST":
+        parts = sum(len(values) for _, values in request.form.lists())
+        parts += sum(len(files) for _, files in request.files.lists())
+        if parts > current_app.config["MAX_FORM_PARTS"]:
+            abort(413)
+
+
+def refused_character(text: str) -> bool:
+    """Whether text holds a character no form accepts (a control character but tab, CR and
+    LF; DEL; a lone surrogate)."""
+    return _REFUSED_CHARACTERS.search(text) is not None
+
+
+def _refuse_control_characters():
+    """Every POSTed field, on every database: one such character refuses the request
+    before any view sees it, so nothing is stored and the member is told why."""
+    if request.method != "POST":
+        return None
+    texts = [text for name, values in request.form.lists() for text in (name, *values)]
+    texts += [name for name, _ in request.files.lists()]
+    texts += [f.filename or "" for _, files in request.files.lists() for f in files]
+    if any(refused_character(text) for text in texts):
+        log.warning("refused POST with control characters: %s", request.path)
+        return render_template("error.html", code=400,
+                               message=CONTROL_CHARACTERS_MESSAGE), 400
+    return None
+
+
+def _relative_location(response):
+    """Redirects never name a host: Werkzeug builds some (the slash redirect of /app, for
+    one) from the request's Host header, which anyone can set. The app never sends a
+    person to another host, so every absolute Location becomes the path on this one."""
+    location = response.headers.get("Location")
+    if location:
+        parts = urlsplit(location)
+        if parts.scheme or parts.netloc:
+            path = "/" + parts.path.lstrip("/\\")  # one leading slash: never //host
+            response.headers["Location"] = urlunsplit(("", "", path, parts.query,
+                                                       parts.fragment))
+    return response
 
 
 def csrf_field() -> Markup:
@@ -169,6 +228,8 @@ def _security_headers(response):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"
+    if current_app.config["ENV"] == "production":
+        response.headers["Strict-Transport-Security"] = HSTS
     if not request.path.startswith("/app/static/"):
         # Tracking pages, queues and forms are private: no shared or browser cache.
         response.headers["Cache-Control"] = "no-store"

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forms_app.models import AuditEntry, Submission
+from forms_app.models import AuditEntry, Submission, User
+from forms_app.states import REJECT_REASONS
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +30,58 @@ PUBLIC_LABELS = {
     "publish": "已发布到网站", "withdraw": "已撤回", "revise": "作者已修改",
     "erase": "个人信息已删除", "archive": "已归档",
 }
+
+
+# A member is recorded as "member:<user id>", never by username: the log keeps who did
+# what without naming the person, and deleting the account leaves nothing that names them.
+# Editors and admins keep their username (staff are accountable by name). Registered
+# usernames cannot contain ":", so a pseudonym never equals a member's username.
+PSEUDONYM_PREFIX = "member:"
+# Actors that are not accounts: someone using a tracking code, a failed login.
+GENERIC_ACTORS = {"member": "投稿人（凭查询码）", "anonymous": "未登录的访客"}
+DELETED_MEMBER = "已删除的成员"
+
+
+def actor_name(user: User) -> str:
+    """The name the audit log records for a signed-in user acting."""
+    if user.is_editor:
+        return user.username
+    return f"{PSEUDONYM_PREFIX}{user.id}"
+
+
+def fixed_detail(text: str | None) -> str | None:
+    """What of an answer or reason may go into the log: only a fixed phrase of the reason
+    list. Free text can quote a member's personal data and stays out of the log."""
+    return text if text in REJECT_REASONS else None
+
+
+def _member_id(actor: str) -> int | None:
+    ident = actor.removeprefix(PSEUDONYM_PREFIX)
+    if actor.startswith(PSEUDONYM_PREFIX) and ident.isdigit():
+        return int(ident)
+    return None
+
+
+def actor_labels(session: Session, entries: Iterable[AuditEntry]) -> dict[int, str]:
+    """A readable label for each entry's actor, by entry id: a member's username while the
+    account exists, 已删除的成员 after it was deleted. An account created after the entry
+    is not the one that acted (SQLite may give a deleted member's id to a new account)."""
+    entries = list(entries)
+    ids = {i for i in (_member_id(e.actor) for e in entries) if i is not None}
+    users: dict[int, tuple[str, datetime]] = {}
+    if ids:
+        users = {ident: (name, created) for ident, name, created in session.execute(
+            select(User.id, User.username, User.created_at).where(User.id.in_(ids)))}
+    labels = {}
+    for e in entries:
+        ident = _member_id(e.actor)
+        if ident is None:
+            labels[e.id] = GENERIC_ACTORS.get(e.actor, e.actor)
+        elif ident in users and users[ident][1] <= e.at:
+            labels[e.id] = users[ident][0]
+        else:
+            labels[e.id] = f"{DELETED_MEMBER}（编号 {ident}）"
+    return labels
 
 
 def record(session: Session, actor: str, action: str, ip: str | None = None,

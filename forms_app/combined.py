@@ -6,8 +6,10 @@ it, served by waitress (pure Python, threaded, no build step).
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import re
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -15,8 +17,18 @@ from werkzeug.exceptions import NotFound
 from werkzeug.utils import safe_join
 from werkzeug.wrappers import Request, Response
 
+log = logging.getLogger(__name__)
+
 WSGIApp = Callable[..., Iterable[bytes]]
-STATIC_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
+STATIC_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
+                  "X-Frame-Options": "DENY"}
+# The build writes the site's policy, with the hash of each inline script, to site/.csp
+# (generator/build.py write_csp). A site built before that gets this one: strict, so the
+# theme's inline scripts stop until the site is built again.
+CSP_FILE = ".csp"
+FALLBACK_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; "
+                "img-src 'self' data:; media-src 'self'; object-src 'none'; base-uri 'self'; "
+                "form-action 'self'; frame-ancestors 'none'")
 # Material's bundles carry a content hash in their names: a phone keeps them for a year.
 FINGERPRINTED = re.compile(r"\.[0-9a-f]{8}\.min\.(js|css)$")
 
@@ -34,6 +46,41 @@ def cache_control(rel: str) -> str:
     return "no-cache"
 
 
+class SitePolicy:
+    """The Content-Security-Policy in site/.csp, read again whenever the file changes: a
+    publish rebuilds the site in the background and swaps in a new folder."""
+
+    def __init__(self, root: Path):
+        self.file = root / CSP_FILE
+        self._signature: tuple[int, ...] | None = ()  # not looked at yet
+        self._policy = FALLBACK_CSP
+        self._lock = threading.Lock()
+
+    def __call__(self) -> str:
+        try:
+            st = self.file.stat()
+            signature = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except OSError:
+            signature = None
+        if signature != self._signature:
+            with self._lock:
+                self._policy = self._read(signature)
+                self._signature = signature
+        return self._policy
+
+    def _read(self, signature: tuple[int, int, int] | None) -> str:
+        if signature is not None:
+            try:
+                policy = " ".join(self.file.read_text(encoding="utf-8").split())
+            except OSError:
+                policy = ""
+            if policy:
+                return policy
+        log.warning("%s is missing or empty: static pages get the strict fallback policy; "
+                    "run dangxiao build", self.file)
+        return FALLBACK_CSP
+
+
 class SiteFiles:
     """Files of the built site; `/dir/` serves `dir/index.html`; misses get 404.html.
 
@@ -43,6 +90,11 @@ class SiteFiles:
 
     def __init__(self, root: Path):
         self.root = root
+        self.policy = SitePolicy(root)
+
+    def headers(self) -> dict[str, str]:
+        """The security headers of every static response, whatever its status."""
+        return {**STATIC_HEADERS, "Content-Security-Policy": self.policy()}
 
     def _file(self, path: str) -> Path | None:
         rel = path.lstrip("/")
@@ -57,18 +109,20 @@ class SiteFiles:
     def __call__(self, environ, start_response):
         request = Request(environ)
         if request.method not in ("GET", "HEAD"):
-            return Response("不支持这种访问方式", 405, headers=STATIC_HEADERS)(
+            return Response("不支持这种访问方式", 405, headers=self.headers())(
                 environ, start_response)
         file = self._file(request.path)
         status = 200
         if file is None:
             file, status = self._file("/404.html"), 404
             if file is None:
-                return NotFound()(environ, start_response)
+                missing = NotFound().get_response(environ)
+                missing.headers.update(self.headers())
+                return missing(environ, start_response)
         mime = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         if mime.startswith("text/") or mime in ("application/javascript", "application/json"):
             mime += "; charset=utf-8"
-        headers = {**STATIC_HEADERS, "Cache-Control": cache_control(
+        headers = {**self.headers(), "Cache-Control": cache_control(
             file.relative_to(self.root).as_posix())}
         packed = file.with_name(file.name + ".gz")
         gzipped = "gzip" in request.headers.get("Accept-Encoding", "") and packed.is_file()

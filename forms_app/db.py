@@ -23,16 +23,20 @@ def database_url(app: Flask) -> str:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """Every SQLite connection: WAL, fsync on every commit, a busy timeout, foreign keys.
+    """Every SQLite connection: WAL, fsync on every commit, a busy timeout, foreign keys,
+    recursive triggers.
 
     WAL with synchronous=FULL makes a commit durable once it returns, so a tracking code
-    shown to a member survives kill -9 and power loss.
+    shown to a member survives kill -9 and power loss. recursive_triggers makes the rows
+    that REPLACE (and INSERT OR REPLACE) delete fire DELETE triggers: a second guard of the
+    append-only audit log beside its BEFORE INSERT trigger (migration 0002).
     """
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA recursive_triggers=ON")
     cursor.close()
 
 

@@ -20,9 +20,9 @@ from flask_login import current_user
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
-from forms_app import audit, db, moderation, publish
+from forms_app import audit, db, disclosure, moderation, publish
 from forms_app.extensions import client_ip, login_manager
-from forms_app.forms import ConfirmForm, ItemActionForm, choices
+from forms_app.forms import ConfirmForm, ItemActionForm, PublicTextForm, choices
 from forms_app.models import AuditEntry, StudyLog, Submission, User
 from forms_app.states import (
     ACTIONS,
@@ -122,11 +122,21 @@ def queue():
     unconfirmed = s.scalar(select(func.count()).select_from(StudyLog)
                            .where(StudyLog.confirmed_at.is_(None)))
     counts, publishable = _counts(s)
+    refused = s.scalars(select(Submission).where(Submission.publish_error.is_not(None),
+                                                 Submission.state.in_(("approved", "answered")))
+                        .order_by(Submission.id).limit(PAGE_SIZE)).all()
     return render_template(
         "editor/queue.html", items=items, counts=counts, kind=kind, state=state,
         next_after=next_after, due_status=moderation.due_status, form=ConfirmForm(),
         bulk_actions=[ACTIONS[a] for a in BULK_ACTIONS], unconfirmed=unconfirmed,
-        reasons=REJECT_REASONS, publishable=publishable)
+        reasons=REJECT_REASONS, publishable=publishable, refused=refused,
+        to_confirm=publish.unconfirmed_count(s), rebuild=publish.last_rebuild(s),
+        rebuilding=_rebuilding())
+
+
+def _rebuilding() -> bool:
+    thread = current_app.extensions.get("dx_rebuild")
+    return bool(thread and thread.is_alive())
 
 
 def _item(item_id: int) -> Submission:
@@ -136,19 +146,37 @@ def _item(item_id: int) -> Submission:
     return item
 
 
+def _disclosure(item: Submission, public: PublicTextForm | None = None):
+    """The public-text panel of an answered question its asker allowed to publish."""
+    if not (item.kind == "question" and item.state in ("answered", "published")
+            and item.allow_publish and item.personal_erased_at is None):
+        return None, None
+    if public is not None and public.errors:
+        return disclosure.propose(item), public
+    proposal = disclosure.propose(item, public.question.data if public else None,
+                                  public.answer.data if public else None,
+                                  public.title.data if public else None)
+    form = PublicTextForm(formdata=None, version=item.version, title=proposal.title,
+                          question=proposal.question, answer=proposal.answer)
+    return proposal, form
+
+
 def _render_item(item: Submission, form: ItemActionForm | None = None,
-                 revealed: bool = False, status: int = 200):
+                 revealed: bool = False, status: int = 200,
+                 public: PublicTextForm | None = None):
     s = db.session()
     history = s.scalars(select(AuditEntry).where(AuditEntry.submission_id == item.id)
                         .order_by(AuditEntry.id)).all()
     form = form or ItemActionForm(version=item.version)
     form.preset.choices = choices([("", "（选择常用理由或在下面填写）")] +
                                   [(r, r) for r in REJECT_REASONS])
+    proposal, public_form = _disclosure(item, public)
     return render_template(
         "editor/item.html", item=item, history=history, form=form, revealed=revealed,
         actions=[a for a in available(item.kind, item.state) if a.name != "publish"],
         due_status=moderation.due_status(item), action_labels=audit.ACTION_LABELS,
-        confirm=ConfirmForm()), status
+        confirm=ConfirmForm(), proposal=proposal, public_form=public_form,
+        actors=audit.actor_labels(s, history)), status
 
 
 @bp.get("/item/<int:item_id>")
@@ -182,6 +210,33 @@ def act(item_id: int):
         flash(f"当前状态下不能“{action.label}”。", "error")
         return _render_item(item, status=409)
     flash(f"已{action.label}。", "success")
+    return redirect(url_for("editor.item", item_id=item.id), 303)
+
+
+@bp.post("/item/<int:item_id>/public")
+@editor_required
+def confirm_public(item_id: int):
+    """The editor confirms the question and answer as the public FAQ will show them. Text
+    that still holds personal data is shown again, marked, instead of being stored."""
+    item = _item(item_id)
+    form = PublicTextForm()
+    if not form.validate_on_submit() or not form.version.data.isdigit():
+        return _render_item(item, public=form, status=400)
+    again = disclosure.propose(item, form.question.data, form.answer.data, form.title.data)
+    if again.removed:
+        flash(f"修改后的文字里还有 {again.removed} 处个人信息，已标出并隐去，请再核对一次。",
+              "error")
+        return _render_item(item, public=form, status=400)
+    try:
+        disclosure.confirm(db.session(), item, int(form.version.data), form.title.data,
+                           form.question.data, form.answer.data, current_user.username,
+                           client_ip())
+    except disclosure.Conflict:
+        db.session().expire_all()
+        flash("这条内容刚被其他编辑处理过，您的确认没有保存。请看最新状态后再决定。", "error")
+        return _render_item(_item(item_id), status=409)
+    current_app.extensions.pop("dx_counts", None)
+    flash("已确认公开内容，下次“发布到网站”时发布。", "success")
     return redirect(url_for("editor.item", item_id=item.id), 303)
 
 
@@ -262,10 +317,19 @@ def people():
 @editor_required
 def publish_now():
     result = publish.publish(db.session(), current_user.username, client_ip())
-    if result.files:
-        flash(f"已发布 {len(result.files)} 条到网站，正在后台重新生成网站。", "success")
-    else:
+    current_app.extensions.pop("dx_counts", None)
+    done = len(result.files) + len(result.removed)
+    if done and result.rebuilding:
+        flash(f"已写入 {len(result.files)} 条" + (f"、撤下 {len(result.removed)} 条"
+              if result.removed else "") + "，正在重新生成网站；页面生成后才显示为“已发布”。"
+              "刷新本页可看到生成结果。", "success")
+    elif done:
+        flash(f"已发布 {len(result.files)} 条到网站" + (
+            f"，撤下 {len(result.removed)} 条" if result.removed else "") + "。", "success")
+    elif not result.refused:
         flash("没有待发布的内容。", "success")
+    if result.refused:
+        flash(f"{len(result.refused)} 条未能发布，仍留在队列中，原因见下方“未能发布”。", "error")
     if result.git_error:
         flash(f"内容已写入，但 git 提交失败：{result.git_error}", "error")
     return redirect(url_for("editor.queue"), 303)
@@ -278,6 +342,9 @@ def audit_log():
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(PAGE_SIZE)
     if before:
         query = query.where(AuditEntry.id < before)
-    entries = db.session().scalars(query).all()
+    s = db.session()
+    entries = s.scalars(query).all()
+    # Members are logged by pseudonym; the page shows who that is while the account exists.
     return render_template("editor/audit.html", entries=entries,
+                           actors=audit.actor_labels(s, entries),
                            labels=audit.ACTION_LABELS, state_labels=STATE_LABELS)

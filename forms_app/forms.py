@@ -56,6 +56,21 @@ def required(message: str) -> DataRequired:
     return DataRequired(message=message)
 
 
+# Zero-width and direction marks, word joiner, byte-order mark: they show nothing.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"))
+
+
+def blank_if_invisible(value: str | None) -> str | None:
+    """Filter for required text: a value of only spaces (ideographic spaces too) and
+    zero-width characters is empty, so `required` asks the member to fill it in."""
+    if isinstance(value, str) and not value.translate(_INVISIBLE).strip():
+        return ""
+    return value
+
+
+VISIBLE = [blank_if_invisible]
+
+
 def not_spam(form: FlaskForm, field: StringField) -> None:
     # People never see the honeypot field; a bot filling every input does.
     if field.data:
@@ -81,7 +96,7 @@ class Honeypot:
 
 
 class AskForm(Honeypot, Form):
-    question = TextAreaField("您的问题", validators=[
+    question = TextAreaField("您的问题", filters=VISIBLE, validators=[
         required("请填写您的问题。"), Length(max=2000, message="问题请控制在 2000 字以内。")])
     category = SelectField("问题类别", choices=CATEGORIES, default="其他", validate_choice=False,
                            validators=[AnyOf([c.value for c in CATEGORIES],
@@ -97,12 +112,12 @@ class AskForm(Honeypot, Form):
 
 
 class VoiceForm(Honeypot, Form):
-    title = StringField("标题", validators=[
+    title = StringField("标题", filters=VISIBLE, validators=[
         required("请填写标题。"), Length(max=60, message="标题请控制在 60 字以内。")])
-    author = StringField("署名", validators=[
+    author = StringField("署名", filters=VISIBLE, validators=[
         required("请填写署名，可以是化名，如“在深圳的一名流动党员”。"),
         Length(max=40, message="署名请控制在 40 字以内。")])
-    body = TextAreaField("正文（支持 Markdown）", validators=[
+    body = TextAreaField("正文（支持 Markdown）", filters=VISIBLE, validators=[
         required("请填写正文。"), Length(min=50, max=20000, message="正文请写 50 到 20000 字。")])
     consent = BooleanField("我同意文章经编辑审核后以上述署名在网上党校公开发表，并可随时撤回",
                            validators=[required("投稿须同意公开发表，请勾选。")])
@@ -124,7 +139,7 @@ def _not_future(form: FlaskForm, field: DateField) -> None:
 class StudyForm(Honeypot, Form):
     day = DateField("学习日期", validators=[InputRequired("请选择学习日期。"), _not_future])
     lesson = SelectField("学习的课程", choices=[], validate_choice=False)
-    topic = StringField("线下学习内容（没有对应课程时填写）", validators=[
+    topic = StringField("线下学习内容（没有对应课程时填写）", filters=VISIBLE, validators=[
         Optional(), Length(max=200, message="学习内容请控制在 200 字以内。")])
     minutes = IntegerField("学习时长（分钟）", validators=[
         InputRequired("请填写学习时长。"),
@@ -218,3 +233,16 @@ class ConfirmForm(Form):
     """A form with only its CSRF token, for buttons that change state."""
 
     submit = SubmitField("确认")
+
+
+class PublicTextForm(Form):
+    """The question and answer as they will be public, confirmed by an editor."""
+
+    version = HiddenField(validators=[InputRequired()])
+    title = StringField("公开的标题", validators=[
+        required("请填写标题。"), Length(max=60, message="标题请控制在 60 字以内。")])
+    question = TextAreaField("公开的来信", validators=[
+        required("请填写将公开的来信。"), Length(max=2000, message="请控制在 2000 字以内。")])
+    answer = TextAreaField("公开的答复", validators=[
+        required("请填写将公开的答复。"), Length(max=5000, message="请控制在 5000 字以内。")])
+    submit = SubmitField("确认公开这些内容")

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import secrets
 import time
+import unicodedata
 from datetime import date
+from urllib.parse import unquote
 
 from flask import (
     Blueprint,
@@ -78,12 +80,28 @@ def enforce_timeouts() -> None:
         session["seen"] = now
 
 
+def _local_path(value: str) -> bool:
+    # Browsers drop tabs and line breaks from a URL ("/\t/evil" is "//evil") and read a
+    # backslash as a slash: any control, format or space character refuses the whole
+    # value, and it must start with exactly one "/" and carry no scheme.
+    return (value.startswith("/") and not value.startswith(("//", "/\\"))
+            and "\\" not in value and ":" not in value.split("?", 1)[0]
+            and not any(ch.isspace() or unicodedata.category(ch)[0] in "CZ" for ch in value))
+
+
 def safe_next(target: str | None, default: str) -> str:
-    """Only a path of this site: never //host, a scheme or a backslash trick."""
-    if (target and target.startswith("/") and not target.startswith("//")
-            and "\\" not in target and ":" not in target.split("?")[0]):
-        return target
-    return default
+    """Where to go after a login or an action: `target` if it is a path of this site, else
+    `default`. Every `next` goes through here. The value is checked as it came and after
+    percent-decoding, so neither "/\t/evil.example" nor "/%09/evil.example" passes."""
+    if not target or not isinstance(target, str):
+        return default
+    value, seen = target, set()
+    while value not in seen and len(seen) < 5:  # each layer of percent-encoding
+        if not _local_path(value):
+            return default
+        seen.add(value)
+        value = unquote(value)
+    return target if value in seen else default
 
 
 def start_session(user: User) -> None:
@@ -116,14 +134,14 @@ def register():
 def login():
     form = LoginForm()
     if request.method == "GET":
-        form.next.data = request.args.get("next", "")
+        form.next.data = safe_next(request.args.get("next"), "")
     if form.validate_on_submit():
         s = db.session()
         user = s.scalar(select(User).where(User.username == form.username.data.strip()))
         ok = check_password_hash(user.password_hash if user else _DUMMY_HASH,
                                  form.password.data)
         if user is not None and ok and user.active:
-            audit.record(s, user.username, "login", ip=client_ip())
+            audit.record(s, audit.actor_name(user), "login", ip=client_ip())
             s.commit()
             start_session(user)
             default = url_for("editor.queue") if user.is_editor else url_for("members.mine")
@@ -140,7 +158,7 @@ def logout():
     s = db.session()
     user = s.get(User, current_user.id)
     user.session_version += 1  # the old cookie, even if kept somewhere, is now useless
-    audit.record(s, user.username, "logout", ip=client_ip())
+    audit.record(s, audit.actor_name(user), "logout", ip=client_ip())
     s.commit()
     logout_user()
     session.clear()
@@ -160,7 +178,7 @@ def password():
         else:
             user.password_hash = generate_password_hash(form.password.data)
             user.session_version += 1  # every other session of this user ends
-            audit.record(s, user.username, "password", ip=client_ip())
+            audit.record(s, audit.actor_name(user), "password", ip=client_ip())
             s.commit()
             start_session(user)
             flash("密码已修改，其他设备上的登录已失效。", "success")
@@ -214,7 +232,7 @@ def export_mine():
     """A member's own data, as JSON they can keep (PIPL: the right to a copy)."""
     s = db.session()
     logs = s.scalars(select(StudyLog).where(StudyLog.user_id == current_user.id)).all()
-    audit.record(s, current_user.username, "export", ip=client_ip(), detail="own data")
+    audit.record(s, audit.actor_name(current_user), "export", ip=client_ip(), detail="own data")
     s.commit()
     return {"username": current_user.username, "study_logs": [
         {"day": log.day.isoformat(), "lesson": log.lesson, "topic": log.topic,
@@ -225,12 +243,14 @@ def export_mine():
 @bp.post("/me/delete")
 @login_required
 def delete_account():
-    """The member's account and every study log in it, gone from the database."""
+    """The member's account and every study log in it, gone from the database. The audit
+    log names the member only by pseudonym (audit.actor_name), so its rows, which no one
+    may change, keep no trace of the username once the account row is gone."""
     s = db.session()
     user = s.get(User, current_user.id)
     if user.is_editor:
         abort(403)
-    audit.record(s, "member", "erase", ip=client_ip(), detail="account deleted")
+    audit.record(s, audit.actor_name(user), "erase", ip=client_ip(), detail="account deleted")
     s.delete(user)
     s.commit()
     logout_user()
@@ -260,7 +280,7 @@ def confirm(log_id: int):
         abort(404)
     if log.confirmed_at is None:
         log.confirmed_at, log.confirmed_by_id = utcnow(), current_user.id
-        audit.record(s, current_user.username, "confirm_study", ip=client_ip(),
+        audit.record(s, audit.actor_name(current_user), "confirm_study", ip=client_ip(),
                      detail=f"study_log {log.id}")
         s.commit()
         flash("已确认这条学习记录。", "success")

@@ -100,6 +100,16 @@ class Submission(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     published_path: Mapped[str | None] = mapped_column(String(200))
     published_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Answered questions: the text the public FAQ will show, personal data removed and
+    # confirmed by an editor (forms_app/pii.py); nothing is published before that.
+    public_title: Mapped[str | None] = mapped_column(String(100))
+    public_question: Mapped[str | None] = mapped_column(Text)
+    public_answer: Mapped[str | None] = mapped_column(Text)
+    public_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Why the last Publish refused to export this item; it stays in the queue.
+    publish_error: Mapped[str | None] = mapped_column(Text)
+    # Erased by the member after it was published: the next Publish removes its file.
+    remove_from_site: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class StudyLog(Base):

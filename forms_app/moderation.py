@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
@@ -36,12 +35,16 @@ class NotAllowed(Exception):
 
 
 def calendar() -> WorkCalendar:
-    path = current_app.config.get("CALENDAR_OVERRIDES") or str(
-        Path(current_app.instance_path) / "calendar.yaml")
-    cache = current_app.extensions.setdefault("dx_calendar", {})
-    if path not in cache:
-        cache[path] = WorkCalendar.from_file(Path(path))
-    return cache[path]
+    """The working calendar now: create_app read and checked the overrides file; a change
+    to it is picked up within seconds, a broken change keeps the last good calendar."""
+    from forms_app.working_days import OverrideFile, override_path
+
+    path = override_path(current_app.config.get("CALENDAR_OVERRIDES"),
+                         current_app.instance_path)
+    source = current_app.extensions.get("dx_calendar")
+    if not isinstance(source, OverrideFile) or source.path != path:
+        source = current_app.extensions["dx_calendar"] = OverrideFile(path)
+    return source.current()
 
 
 def answer_seconds() -> int:
@@ -174,7 +177,7 @@ def apply(session: Session, item_id: int, action: str, version: int, actor: str,
         session.rollback()
         raise Conflict(action)
     audit.record(session, actor, action, ip=ip, item=item, from_state=from_state,
-                 to_state=act.target, detail=detail or (text if act.needs_text else None))
+                 to_state=act.target, detail=detail or audit.fixed_detail(text))
     session.commit()
     current_app.extensions.pop("dx_counts", None)  # this worker's queue counts are stale
     session.refresh(item)

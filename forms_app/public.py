@@ -125,10 +125,12 @@ def member_action(kind: str, code: str):
     session = db.session()
     # CSRFProtect has already refused any POST without a valid token.
     if action == "erase":
-        erase(item, text=item.state not in ("published",))
+        on_site = bool(item.published_path)
+        erase(item, text=True)
         audit.record(session, "member", "erase", ip=client_ip(), item=item)
         session.commit()
-        flash("您的个人信息已删除。", "success")
+        flash("您的个人信息和内容已删除。" + (
+            "已在网站上公开的内容，将在编辑下次发布时撤下。" if on_site else ""), "success")
     elif action == "revise":
         revise = ReviseForm()
         if not revise.validate_on_submit():

@@ -1,9 +1,12 @@
-"""Publish: approved articles and publishable answers become YAML in content/, one git
+"""Publish: approved articles and confirmed answers become YAML in content/, one git
 commit with the editor as author, then a background rebuild of the site.
 
 Idempotent by construction: an item's file name comes from its id and arrival date only,
-files are replaced atomically, and the database marks an item published only after its
-file is whole. A crash at any point and a re-run export each item exactly once.
+files are replaced atomically, and an item is marked published only once its page is in
+the rebuilt site. A crash at any point and a re-run export each item exactly once.
+
+One item can never stop the others: each file is checked as `dangxiao check` would check
+it before it is written; one that fails stays in the queue with the reason for the editor.
 """
 
 from __future__ import annotations
@@ -18,36 +21,47 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from flask import current_app
-from sqlalchemy import and_, func, or_, select
+from flask import Flask, current_app
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from forms_app import audit, moderation
 from forms_app.lessons import content_dir
 from forms_app.models import Submission, utcnow
-from forms_app.personal import PHONE
 from forms_app.states import QUESTION, VOICE
 from forms_app.working_days import beijing
 from generator.build import DEFAULT_OUT, build_site
-from generator.markup import neutral_markdown
-from generator.models.faq import FaqEntry
-from generator.models.posts import Voice
+from generator.checks import check_new_file
+from generator.errors import ContentError
+from generator.markup import member_markdown
+from generator.plaintext import one_line, visible
 
 log = logging.getLogger(__name__)
 FAQ_BASIS = "网上党校电子信箱答复"
+REBUILD_ACTIONS = ("rebuild_ok", "rebuild_failed")
 
 _PENDING = or_(
-    and_(Submission.kind == VOICE, Submission.state == "approved"),
+    and_(Submission.kind == VOICE, Submission.state == "approved",
+         Submission.personal_erased_at.is_(None)),
     and_(Submission.kind == QUESTION, Submission.state == "answered",
-         Submission.allow_publish.is_(True), Submission.personal_erased_at.is_(None)),
+         Submission.allow_publish.is_(True), Submission.personal_erased_at.is_(None),
+         Submission.public_confirmed_at.is_not(None)),
 )
+# Answered questions the asker allowed to publish that no editor has checked yet.
+_UNCONFIRMED = and_(Submission.kind == QUESTION, Submission.state == "answered",
+                    Submission.allow_publish.is_(True), Submission.personal_erased_at.is_(None),
+                    Submission.public_confirmed_at.is_(None))
+_TO_REMOVE = and_(Submission.remove_from_site.is_(True), Submission.published_path.is_not(None))
 
 
 @dataclass
 class PublishResult:
     files: list[str] = field(default_factory=list)
+    refused: list[tuple[int, str]] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
     commit: str | None = None
     git_error: str | None = None
+    rebuilding: bool = False
 
 
 class _BlockDumper(yaml.SafeDumper):
@@ -66,28 +80,26 @@ def dump_yaml(data: dict[str, Any]) -> str:
     return yaml.dump(data, Dumper=_BlockDumper, allow_unicode=True, sort_keys=False, width=1000)
 
 
-def scrub(text: str, item: Submission) -> str:
-    """The text without phone numbers and without the asker's own name, branch or contact,
-    should they have typed them into the question as well."""
-    for value in (item.name, item.branch, item.contact):
-        if value and len(value) >= 2:
-            text = text.replace(value, "***")
-    return PHONE.sub("***", text)
+def _plain_block(text: str | None) -> str:
+    """A member's plain text as the YAML keeps it: visible characters, Unix line breaks."""
+    return "\n".join(line.rstrip() for line in visible(text or "").replace(
+        "\r\n", "\n").strip().split("\n"))
 
 
 def export(item: Submission) -> tuple[str, dict[str, Any]]:
-    """(path inside content/, data) for one item: nothing personal, valid under the schema."""
+    """(path inside content/, data) for one item: nothing personal; member text as plain
+    text, member Markdown as what the sanitiser allows (generator/markup.py)."""
     day = beijing(item.created_at).date()
     if item.kind == VOICE:
-        data = {"title": item.title, "author": item.author or "一名流动党员",
-                "date": day.isoformat(), "body": neutral_markdown(item.body)}
-        Voice.model_validate(data)
+        data = {"title": one_line(item.title or ""),
+                "author": one_line(item.author or "") or "一名流动党员",
+                "date": day.isoformat(), "body": member_markdown(item.body)}
         return f"voices/{day.isoformat()}-voice-{item.id}.yaml", data
-    data = {"question": neutral_markdown(scrub(item.body, item)),
-            "answer": neutral_markdown(scrub(item.answer or "", item)),
+    data = {"question": one_line(item.public_title or ""),
+            "letter": _plain_block(item.public_question),
+            "answer": member_markdown(item.public_answer or ""),
             "basis": [FAQ_BASIS], "reviewed_on": beijing(item.updated_at).date().isoformat(),
             "tags": [item.category or "其他"]}
-    FaqEntry.model_validate(data)
     return f"faq/mailbox-{item.id}.yaml", data
 
 
@@ -110,36 +122,162 @@ def write_atomic(path: Path, text: str) -> bool:
 
 
 def pending_count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Submission).where(_PENDING)) or 0
+    return session.scalar(select(func.count()).select_from(Submission).where(
+        or_(_PENDING, _TO_REMOVE))) or 0
+
+
+def unconfirmed_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Submission)
+                          .where(_UNCONFIRMED)) or 0
+
+
+def last_rebuild(session: Session):
+    """The newest rebuild result in the audit log, or None."""
+    from forms_app.models import AuditEntry
+
+    return session.scalar(select(AuditEntry).where(AuditEntry.action.in_(REBUILD_ACTIONS))
+                          .order_by(AuditEntry.id.desc()).limit(1))
+
+
+def _inside(root: Path, rel: str) -> Path:
+    target = (root / rel).resolve()
+    if root not in target.parents:  # names come from ids, but never write outside
+        raise RuntimeError(f"refusing to write outside content/: {rel}")
+    return target
+
+
+def _checked(root: Path, item: Submission) -> tuple[str, str, list[str]]:
+    """(path, YAML text, reasons it cannot be published) for one item."""
+    try:
+        rel, data = export(item)
+        text = dump_yaml(data)
+        problems = check_new_file(root, rel, text)
+    except Exception as exc:  # noqa: BLE001 - one broken item must not stop the rest
+        log.exception("could not export item %s", item.id)
+        return "", "", [f"导出失败：{type(exc).__name__}"]
+    return rel, text, [f"{p.field}：{p.message}" for p in problems]
+
+
+def _refuse(session: Session, item: Submission, reasons: list[str], editor: str,
+            ip: str | None) -> None:
+    message = "；".join(reasons)[:1000]
+    session.execute(update(Submission).where(Submission.id == item.id)
+                    .values(publish_error=message).execution_options(synchronize_session=False))
+    audit.record(session, editor, "publish_refused", ip=ip, item=item)
+    session.commit()
+
+
+def _remove_erased(session: Session, root: Path) -> list[str]:
+    """Take the files of items their members erased after publication out of content/."""
+    removed = []
+    for item in session.scalars(select(Submission).where(_TO_REMOVE)).all():
+        target = _inside(root, item.published_path or "")
+        target.unlink(missing_ok=True)
+        removed.append(item.published_path or "")
+    return removed
+
+
+def _forget_removed(session: Session, removed: list[str], editor: str, ip: str | None) -> None:
+    for item in session.scalars(select(Submission).where(_TO_REMOVE)).all():
+        if item.published_path in removed:
+            item.remove_from_site = False
+            item.published_path = None
+            audit.record(session, editor, "unpublish", ip=ip, item=item)
+    session.commit()
 
 
 def publish(session: Session, editor: str, ip: str | None) -> PublishResult:
     root = content_dir().resolve()
     items = session.scalars(select(Submission).where(_PENDING).order_by(Submission.id)).all()
     result = PublishResult()
+    written: list[tuple[int, int, str]] = []
     for item in items:
-        rel, data = export(item)
-        target = (root / rel).resolve()
-        if root not in target.parents:  # names come from ids, but never write outside
-            raise RuntimeError(f"refusing to write outside content/: {rel}")
-        write_atomic(target, dump_yaml(data))
+        rel, text, reasons = _checked(root, item)
+        if reasons:
+            _refuse(session, item, reasons, editor, ip)
+            result.refused.append((item.id, "；".join(reasons)))
+            continue
+        write_atomic(_inside(root, rel), text)
         result.files.append(rel)
-    if result.files:
-        result.commit, result.git_error = git_commit(root, result.files, editor)
-    for item, rel in zip(items, result.files, strict=True):
-        try:
-            moderation.apply(session, item.id, "publish", item.version, editor, ip,
-                             detail=rel, extra={"published_path": rel,
-                                                "published_at": utcnow()})
-        except moderation.Conflict:
-            log.warning("item %s changed while it was published; left as it is", item.id)
-    if result.files:
-        audit.record(session, editor, "export", ip=ip,
-                     detail=f"{len(result.files)} files, commit {result.commit or '-'}")
+        written.append((item.id, item.version, rel))
+    result.removed = _remove_erased(session, root)
+    if result.files or result.removed:
+        result.commit, result.git_error = git_commit(root, result.files + result.removed,
+                                                     editor)
+        _forget_removed(session, result.removed, editor, ip)
+        audit.record(session, editor, "export", ip=ip, detail=(
+            f"{len(result.files)} files, {len(result.removed)} removed, "
+            f"commit {result.commit or '-'}"))
         session.commit()
         if current_app.config["REBUILD_AFTER_PUBLISH"]:
-            rebuild_in_background(root)
+            result.rebuilding = True
+            rebuild_in_background(root, written, editor, ip)
+        else:  # the site is built elsewhere (a deploy job): the files are the publication
+            mark_published(session, written, editor, ip)
     return result
+
+
+def mark_published(session: Session, written: list[tuple[int, int, str]], editor: str,
+                   ip: str | None, site: Path | None = None) -> list[int]:
+    """Mark each written item published (with site: only those whose page it holds)."""
+    missing = []
+    for ident, version, rel in written:
+        if site is not None and not (site / site_page(rel)).is_file():
+            missing.append(ident)
+            continue
+        try:
+            moderation.apply(session, ident, "publish", version, editor, ip,
+                             detail=rel, extra={"published_path": rel,
+                                                "published_at": utcnow(),
+                                                "publish_error": None})
+        except (moderation.Conflict, moderation.NotAllowed):
+            log.warning("item %s changed while it was published; left as it is", ident)
+    return missing
+
+
+def site_page(rel: str) -> str:
+    """content/voices/x.yaml is the built site's voices/x.html."""
+    return rel.removesuffix(".yaml") + ".html"
+
+
+def _rebuild(app: Flask, content: Path, out: Path, written: list[tuple[int, int, str]],
+             editor: str, ip: str | None) -> None:
+    with app.app_context():
+        session = app.extensions["db_sessions"]()
+        try:
+            try:
+                build_site(content, out)
+            except ContentError as exc:
+                first = "；".join(str(p) for p in exc.problems[:3])
+                log.error("rebuild after publish refused by the check: %s", first)
+                _rebuild_failed(session, editor, ip, written,
+                                f"内容检查未通过（{len(exc.problems)} 个问题）：{first}")
+                return
+            except Exception as exc:  # noqa: BLE001 - reported to the editors, not raised
+                log.exception("rebuild after publish failed; the previous site stays")
+                _rebuild_failed(session, editor, ip, written, f"生成失败：{type(exc).__name__}")
+                return
+            missing = mark_published(session, written, editor, ip, site=out)
+            if missing:
+                _rebuild_failed(session, editor, ip, written,
+                                f"网站已生成，但缺少 {len(missing)} 条内容的页面")
+                return
+            audit.record(session, editor, "rebuild_ok", ip=ip,
+                         detail=f"{len(written)} 条已上线")
+            session.commit()
+            log.info("site rebuilt after publish")
+        finally:
+            session.close()
+
+
+def _rebuild_failed(session: Session, editor: str, ip: str | None,
+                    written: list[tuple[int, int, str]], message: str) -> None:
+    for ident, _, _ in written:
+        session.execute(update(Submission).where(Submission.id == ident)
+                        .values(publish_error=message[:1000])
+                        .execution_options(synchronize_session=False))
+    audit.record(session, editor, "rebuild_failed", ip=ip, detail=message[:500])
+    session.commit()
 
 
 def _git(root: Path, *args: str, env: dict[str, str] | None = None) -> str:
@@ -155,16 +293,22 @@ def git_commit(root: Path, files: list[str], editor: str) -> tuple[str | None, s
     except (subprocess.CalledProcessError, FileNotFoundError):
         return None, None  # content/ is not in a git work tree: nothing to commit
     paths = [str((root / f).resolve().relative_to(top)) for f in files]
+    removed = [p for f, p in zip(files, paths, strict=True) if not (root / f).exists()]
     env = {**os.environ, "GIT_AUTHOR_NAME": editor,
            "GIT_AUTHOR_EMAIL": f"{editor}@editors.dangxiao.invalid",
            "GIT_COMMITTER_NAME": "网上党校", "GIT_COMMITTER_EMAIL": "forms@dangxiao.invalid"}
     try:
-        _git(top, "add", "--", *paths)
+        kept = [p for p in paths if p not in removed]
+        if kept:
+            _git(top, "add", "--", *kept)
+        if removed:  # erased by their members: the deletion is committed too
+            _git(top, "rm", "-q", "--cached", "--ignore-unmatch", "--", *removed)
         staged = subprocess.run(["git", "-C", str(top), "diff", "--cached", "--quiet", "--",
                                  *paths], capture_output=True, timeout=60)
         if staged.returncode == 0:
             return _git(top, "rev-parse", "HEAD"), None  # already committed by a re-run
-        message = f"发布 {len(paths)} 条：流动党员之声与政策问答\n\n" + "\n".join(paths)
+        message = (f"发布 {len(kept)} 条、撤下 {len(removed)} 条：流动党员之声与政策问答\n\n"
+                   + "\n".join(paths))
         _git(top, "commit", "-q", "-m", message, "--", *paths, env=env)
         return _git(top, "rev-parse", "HEAD"), None
     except subprocess.CalledProcessError as exc:
@@ -172,17 +316,14 @@ def git_commit(root: Path, files: list[str], editor: str) -> tuple[str | None, s
         return None, (exc.stderr or str(exc)).strip()[:200]
 
 
-def rebuild_in_background(content: Path) -> threading.Thread:
+def rebuild_in_background(content: Path, written: list[tuple[int, int, str]], editor: str,
+                          ip: str | None) -> threading.Thread:
+    """Rebuild the site; then mark the written items published if their pages exist, and
+    record the result in the audit log, where the queue shows it to every editor."""
     out = Path(current_app.config.get("SITE_DIR") or DEFAULT_OUT)
-
-    def run() -> None:
-        try:
-            build_site(content, out)
-            log.info("site rebuilt after publish")
-        except Exception:
-            log.exception("rebuild after publish failed; the previous site stays")
-
-    thread = threading.Thread(target=run, name="dangxiao-rebuild", daemon=True)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    thread = threading.Thread(target=_rebuild, args=(app, content, out, written, editor, ip),
+                              name="dangxiao-rebuild", daemon=True)
     thread.start()
     current_app.extensions["dx_rebuild"] = thread
     return thread

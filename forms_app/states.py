@@ -45,9 +45,10 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("refer", "呈报批示", (QUESTION,), ("received",), "referred"),
     Action("resume", "批示已返回", (QUESTION,), ("referred",), "received"),
     Action("approve", "采用", (VOICE,), ("received", "changes_requested"), "approved"),
-    Action("request_changes", "请作者修改", (VOICE,), ("received",), "changes_requested",
-           needs_text=True),
-    Action("reject", "不予采用", BOTH, ("received", "referred", "changes_requested"),
+    # From approved too: an article Publish refused can go back to its author or be declined.
+    Action("request_changes", "请作者修改", (VOICE,), ("received", "approved"),
+           "changes_requested", needs_text=True),
+    Action("reject", "不予采用", BOTH, ("received", "referred", "changes_requested", "approved"),
            "rejected", needs_text=True),
     Action("spam", "标为垃圾信息", BOTH, ("received", "referred", "changes_requested"), "spam"),
     Action("publish", "发布到网站", BOTH, ("approved", "answered"), "published"),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import gzip
+import hashlib
 import json
 import logging
 import os
@@ -97,6 +99,7 @@ def _build_locked(content_dir: Path, out: Path, work: Path | None, site_src: Pat
         mkdocs_build(config)
         localize_scripts(staging)
         compact_search_index(staging)
+        write_csp(staging)
         precompress(staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -133,6 +136,61 @@ def compact_search_index(site: Path) -> None:
         data = json.loads(index.read_text(encoding="utf-8"))
         index.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")),
                          encoding="utf-8")
+
+
+# The static site's Content-Security-Policy. Material's base.html and our main.html have
+# inline scripts; instead of 'unsafe-inline' the policy lists the sha256 of each one the
+# build wrote (Material's depend on the page's folder depth, so there are a few). No inline
+# styles are needed: Material sets styles through the DOM, which CSP allows.
+SITE_CSP = ("default-src 'self'; script-src 'self'{hashes}; style-src 'self'; "
+            "img-src 'self' data:; media-src 'self'; object-src 'none'; base-uri 'self'; "
+            "form-action 'self'; frame-ancestors 'none'")
+CSP_FILE = ".csp"  # read by `dangxiao serve` (forms_app/combined.py); a dotfile, never served
+NGINX_CSP_FILE = ".nginx-csp.conf"  # included by deploy/nginx.conf in every location
+_SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.S | re.I)
+_ATTRIBUTE = re.compile(r"""([^\s"'>/=]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'=<>`]+))?""")
+# The HTML standard's JavaScript MIME types: a script of any other type is data, not run.
+_JS_TYPES = {"module", "application/ecmascript", "application/javascript",
+             "application/x-ecmascript", "application/x-javascript", "text/ecmascript",
+             "text/javascript", "text/javascript1.0", "text/javascript1.1",
+             "text/javascript1.2", "text/javascript1.3", "text/javascript1.4",
+             "text/javascript1.5", "text/jscript", "text/livescript", "text/x-ecmascript",
+             "text/x-javascript"}
+
+
+def _runs_as_script(attributes: str) -> bool:
+    attrs = {m[1].lower(): (m[2] or "").strip("\"'") for m in _ATTRIBUTE.finditer(attributes)}
+    if "src" in attrs:
+        return False
+    kind = attrs.get("type")
+    if kind is None and attrs.get("language"):
+        kind = "text/" + attrs["language"]
+    return not (kind or "").strip() or kind.strip().lower() in _JS_TYPES
+
+
+def inline_script_hashes(site: Path) -> set[str]:
+    """CSP sources ('sha256-...') of every inline JavaScript in the site's HTML files."""
+    hashes = set()
+    for page in site.rglob("*.html"):
+        for match in _SCRIPT.finditer(page.read_text(encoding="utf-8")):
+            if _runs_as_script(match[1]):
+                # A browser hashes the text as parsed: line breaks normalised to \n.
+                text = match[2].replace("\r\n", "\n").replace("\r", "\n")
+                digest = hashlib.sha256(text.encode("utf-8")).digest()
+                hashes.add(f"'sha256-{base64.b64encode(digest).decode('ascii')}'")
+    return hashes
+
+
+def write_csp(site: Path) -> str:
+    """Write the site's policy to site/.csp and, as nginx add_header, to site/.nginx-csp.conf.
+    Returns the policy."""
+    hashes = "".join(" " + h for h in sorted(inline_script_hashes(site)))
+    policy = SITE_CSP.format(hashes=hashes)
+    (site / CSP_FILE).write_text(policy + "\n", encoding="utf-8")
+    (site / NGINX_CSP_FILE).write_text(
+        "# Written by `dangxiao build` from the inline scripts of this build.\n"
+        f'add_header Content-Security-Policy "{policy}" always;\n', encoding="utf-8")
+    return policy
 
 
 COMPRESSIBLE = {".html", ".css", ".js", ".json", ".svg", ".xml", ".txt"}

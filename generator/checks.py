@@ -10,7 +10,19 @@ from pathlib import Path
 
 from generator.errors import Problem
 from generator.helper import unanswered
-from generator.loader import Content, Item, Loc, format_loc, load_content
+from generator.loader import (
+    Content,
+    Item,
+    Loc,
+    display_path,
+    format_loc,
+    load_content,
+    parse_yaml,
+    validate,
+)
+from generator.markup import markup_problems
+from generator.models import CONTENT_TYPES
+from generator.models.faq import is_mailbox
 from generator.pages import all_pages, all_refs, ref_page
 
 REVIEW_WARNING_AFTER = timedelta(days=365)
@@ -82,6 +94,19 @@ def _link_problems(content: Content, item: Item, pages: set[str]) -> list[Proble
     return problems
 
 
+def from_members(item: Item) -> bool:
+    """Voices and answers published from the mailbox: text a member wrote or can see
+    quoted, checked more strictly than the editors' own (no attribute lists, no images,
+    only absolute http, https and mailto links)."""
+    return item.kind == "voices" or (item.kind == "faq" and is_mailbox(item.slug))
+
+
+def _markup_problems(item: Item) -> list[Problem]:
+    member = from_members(item)
+    return [_problem(item, loc, message) for loc, text, _ in _markdown_of(item)
+            for message in markup_problems(text, member)]
+
+
 def _problem(item: Item, loc: Loc, message: str, warning: bool = False) -> Problem:
     line, col = item.where(loc)
     return Problem(item.path, line, col, format_loc(loc), message, warning)
@@ -94,7 +119,9 @@ def _item_problems(content: Content, item: Item, refs: set[str], pages: set[str]
         # A link to a file that exists but failed validation is reported there, not here.
         if ref not in refs and "/".join(ref.split("/")[:2]) not in content.invalid:
             problems.append(_problem(item, loc, f"链接目标不存在：{ref}"))
-    problems += _link_problems(content, item, pages)
+    problems += _markup_problems(item)
+    if not from_members(item):  # member text keeps only absolute links (generator/markup)
+        problems += _link_problems(content, item, pages)
     for loc, name in _media_of(item):
         if not (content.root / name).is_file():
             problems.append(_problem(item, loc, f"媒体文件不存在：content/{name}"))
@@ -132,3 +159,22 @@ def check(root: Path, today: date | None = None) -> tuple[Content, list[Problem]
 
 def errors_only(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if not p.warning]
+
+
+def check_new_file(root: Path, rel: str, text: str, today: date | None = None) -> list[Problem]:
+    """What `dangxiao check` would report for rel (e.g. voices/x.yaml) holding text, before
+    it is written: the schema and the per-item checks. Links to other pages are not
+    followed; the files Publish writes have none."""
+    kind, _, name = rel.partition("/")
+    shown = display_path(root / rel)
+    if kind not in CONTENT_TYPES or "/" in name or not name.endswith(".yaml"):
+        return [Problem(shown, 1, 1, "文件名", "不是可以发布的内容文件")]
+    data, positions, keys, problems = parse_yaml(text, shown)
+    if problems:
+        return problems
+    model, problems = validate(CONTENT_TYPES[kind], data, positions, keys, shown)
+    if model is None:
+        return problems
+    item = Item(kind, name.removesuffix(".yaml"), shown, model, positions)
+    return errors_only(_item_problems(Content(root=root), item, set(), set(),
+                                      today or date.today()))

@@ -19,9 +19,11 @@ from generator.helper import describe_condition
 from generator.loader import Content, Item
 from generator.markup import render_markdown
 from generator.models.courses import TOPIC_GROUPS
+from generator.models.faq import is_mailbox
 from generator.models.site import SECTIONS
 from generator.output import RenderResult, cached, fingerprint, write_tree
 from generator.pages import ref_page
+from generator.plaintext import md_text, plain_html, safe_title, short_title, title_md
 
 SECTION_BLURBS = {
     "news": "上级部署和支部工作的最新消息",
@@ -93,8 +95,14 @@ def _environment() -> Environment:
     env.filters["cn_date"] = cn_date
     env.filters["cell"] = _cell
     env.filters["md"] = join_cjk_lines
-    # Voices are written by members: always through the sanitizer, whoever edited the YAML.
+    # Voices and mailbox answers come from members: always through the sanitizer, whoever
+    # edited the YAML. Titles and other plain text never carry markup (generator/plaintext).
     env.filters["member_md"] = render_markdown
+    env.filters["text"] = md_text
+    env.filters["title"] = title_md
+    env.filters["short_title"] = lambda text: md_text(short_title(text))
+    env.filters["plain_html"] = plain_html
+    env.tests["mailbox"] = is_mailbox
     return env
 
 
@@ -185,8 +193,8 @@ class Renderer:
             for n, lesson in enumerate(course.model.lessons, start=1):
                 self._page(f"{base}/{lesson.slug}.md", "lesson.md.j2", course=course,
                            lesson=lesson, number=n)
-                lessons.append({lesson.title: f"{base}/{lesson.slug}.md"})
-            entries.append((course.model.topic_group, {course.model.title: lessons}))
+                lessons.append({safe_title(lesson.title): f"{base}/{lesson.slug}.md"})
+            entries.append((course.model.topic_group, {safe_title(course.model.title): lessons}))
         return ["courses/index.md", *nav_groups(entries)]
 
     def _render_guides(self) -> list[Any]:
@@ -196,10 +204,10 @@ class Renderer:
         nav: list[Any] = ["guides/index.md"]
         for helper in helpers:
             self._render_helper(helper)
-            nav.append({helper.model.title: f"guides/{helper.slug}.md"})
+            nav.append({safe_title(helper.model.title): f"guides/{helper.slug}.md"})
         for guide in guides:
             self._page(f"guides/{guide.slug}.md", "guide.md.j2", g=guide)
-            nav.append({guide.model.title: f"guides/{guide.slug}.md"})
+            nav.append({safe_title(guide.model.title): f"guides/{guide.slug}.md"})
         return nav
 
     def _render_helper(self, helper: Item) -> None:
@@ -226,8 +234,11 @@ class Renderer:
         nav: list[tuple[str, Any]] = []
         for tag, items in ordered:
             for entry in items:
-                self._page(f"faq/{entry.slug}.md", "faq_entry.md.j2", f=entry)
-                nav.append((tag, {entry.model.question: f"faq/{entry.slug}.md"}))
+                self._page(f"faq/{entry.slug}.md", "faq_entry.md.j2", f=entry,
+                           member=is_mailbox(entry.slug))
+                title = (short_title if is_mailbox(entry.slug) else safe_title)(
+                    entry.model.question)
+                nav.append((safe_title(tag), {title: f"faq/{entry.slug}.md"}))
         if len(nav) <= NAV_LIMIT:  # few: alphabetical by page, as before
             nav.sort(key=lambda e: next(iter(e[1].values())))
         return ["faq/index.md", *nav_groups(nav)]
@@ -254,7 +265,7 @@ class Renderer:
                            expired=kind == "notices" and self._expired(post),
                            member=kind == "voices")
                 month = f"{post.model.date.year}年{post.model.date.month}月"
-                nav.append((month, {post.model.title: f"{kind}/{post.slug}.md"}))
+                nav.append((month, {safe_title(post.model.title): f"{kind}/{post.slug}.md"}))
         return [f"{kind}/index.md", *nav_groups(nav)]
 
     def _render_news(self) -> list[Any]:
@@ -282,7 +293,7 @@ class Renderer:
             self._page(f"themes/{theme.slug}.md", "theme.md.j2", t=theme,
                        current=theme.slug == current_slug)
             nav.append((f"{theme.model.monday.year}年",
-                        {theme.model.topic: f"themes/{theme.slug}.md"}))
+                        {safe_title(theme.model.topic): f"themes/{theme.slug}.md"}))
         return ["themes/index.md", *nav_groups(nav)]
 
     def _render_service(self) -> str:

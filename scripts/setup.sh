@@ -26,6 +26,9 @@ if [ "$mode" = test ]; then
   # Browser tests drive Debian's Chromium; CJK fonts make screenshots readable.
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
+  # The nginx sample (deploy/nginx.conf) is checked by `nginx -t` and served by tests.
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+  command -v openssl >/dev/null || missing+=(openssl)  # its test certificate
 fi
 apt_install "${missing[@]}"
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import shutil
 import socket
+import subprocess
 import threading
 from datetime import date
 from pathlib import Path
@@ -287,3 +290,47 @@ def item_by_code(app, code: str):
 
     with app.app_context():
         return db.session().scalar(select(Submission).where(Submission.code == code))
+
+
+# -- publishing into a git work tree -------------------------------------------------------
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+@pytest.fixture
+def content_repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    shutil.copytree(DEFAULT_CONTENT, repo / "content")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "-c", "user.name=init", "-c", "user.email=init@example.invalid", "add", ".")
+    git(repo, "-c", "user.name=init", "-c", "user.email=init@example.invalid",
+        "commit", "-qm", "sample content")
+    return repo
+
+
+@pytest.fixture
+def publishing(tmp_path, database_url, content_repo):
+    app = make_app(tmp_path, database_url, CONTENT_DIR=str(content_repo / "content"),
+                   SITE_DIR=str(tmp_path / "site"), REBUILD_AFTER_PUBLISH=True)
+    add_user(app, "编辑甲", role="editor")
+    editor = app.test_client()
+    login(editor, "编辑甲")
+    yield app, editor, content_repo
+    db.close(app)
+
+
+def confirm_public(app, editor, code, **edits):
+    """The editor checks the public text on the item page and confirms it as proposed."""
+    item = item_by_code(app, code)
+    page = editor.get(f"/app/editor/item/{item.id}").get_data(as_text=True)
+    assert "公开前核对" in page
+    proposed = {name: html.unescape(re.search(
+        rf'<textarea[^>]*name="{name}"[^>]*>\s*(.*?)</textarea>', page, re.S)[1])
+        for name in ("question", "answer")}
+    proposed["title"] = html.unescape(re.search(r'<input[^>]*name="title"[^>]*value="([^"]*)"',
+                                                page)[1])
+    response = editor.post(f"/app/editor/item/{item.id}/public", data={
+        "version": item.version, **proposed, **edits})
+    assert response.status_code == 303, response.get_data(as_text=True)[:3000]
+    return proposed

@@ -3,48 +3,17 @@ that shows the article, nothing personal anywhere, and no duplicates when run ag
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
-import pytest
 import yaml
-from conftest import TODAY, add_user, ask, code_of, item_by_code, login, make_app, voice
+from conftest import TODAY, ask, code_of, confirm_public, git, item_by_code, voice
 from test_app_public import HOSTILE, executable
 
 from forms_app import db, publish
-from generator.build import DEFAULT_CONTENT
 from generator.checks import check, errors_only
 
 ARTICLE = ("在外打工的日子里，我每周都在网上党校学一课。\n\n"
            "工地上休息的时候，我用手机听课程音频，遇到讨薪的难题，也从法律课里找到了办法。\n\n")
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                          text=True).stdout.strip()
-
-
-@pytest.fixture
-def content_repo(tmp_path: Path) -> Path:
-    repo = tmp_path / "repo"
-    shutil.copytree(DEFAULT_CONTENT, repo / "content")
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "-c", "user.name=init", "-c", "user.email=init@example.invalid", "add", ".")
-    git(repo, "-c", "user.name=init", "-c", "user.email=init@example.invalid",
-        "commit", "-qm", "sample content")
-    return repo
-
-
-@pytest.fixture
-def publishing(tmp_path, database_url, content_repo):
-    app = make_app(tmp_path, database_url, CONTENT_DIR=str(content_repo / "content"),
-                   SITE_DIR=str(tmp_path / "site"), REBUILD_AFTER_PUBLISH=True)
-    add_user(app, "编辑甲", role="editor")
-    editor = app.test_client()
-    login(editor, "编辑甲")
-    yield app, editor, content_repo
-    db.close(app)
 
 
 def prepare(app, editor):
@@ -60,7 +29,10 @@ def prepare(app, editor):
         editor.post(f"/app/editor/item/{item.id}", data={
             "action": "answer", "version": item.version,
             "text": "可以通过网上党费交纳渠道按月交纳，也可以回原支部交纳。"})
+    confirm_public(app, editor, qcode)
     return vcode, qcode, private
+
+
 
 
 def test_publish_commit_rebuild_twice(publishing):
@@ -68,8 +40,10 @@ def test_publish_commit_rebuild_twice(publishing):
     content = repo / "content"
     vcode, qcode, private = prepare(app, editor)
     response = editor.post("/app/editor/publish", follow_redirects=True)
-    assert "已发布 2 条到网站" in response.get_data(as_text=True)
+    assert "已写入 2 条，正在重新生成网站" in response.get_data(as_text=True)
     app.extensions["dx_rebuild"].join(timeout=300)
+    queue = editor.get("/app/editor/").get_data(as_text=True)
+    assert "成功，2 条已上线" in queue
 
     voice_item, question = item_by_code(app, vcode), item_by_code(app, qcode)
     assert voice_item.state == question.state == "published"

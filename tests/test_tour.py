@@ -247,6 +247,11 @@ def test_member_and_editor_tour(product: Product, browser):
     assert QUESTION in desk.locator(".member-text").inner_text()
     desk.get_by_label("答复或理由").fill(ANSWER)
     desk.get_by_role("button", name="答复", exact=True).click()
+    # The asker allowed publishing: the editor checks the text that will be public (their
+    # name and phone number marked and replaced) and confirms it.
+    assert "公开前核对" in desk.locator("main").inner_text()
+    desk.get_by_role("button", name="确认公开这些内容").click()
+    assert "已确认公开内容" in desk.locator("main").inner_text()
     desk.goto(base + "/app/editor/")
     desk.locator("table.queue a", has_text=ARTICLE_TITLE).click()
     assert desk.locator(".member-text strong", has_text="学完记下来").is_visible()
@@ -254,7 +259,13 @@ def test_member_and_editor_tour(product: Product, browser):
     desk.goto(base + "/app/editor/")
     started = time.monotonic()
     desk.get_by_role("button", name=re.compile("发布到网站")).click()
-    assert "已发布 2 条到网站" in desk.locator("main").inner_text()
+    assert "已写入 2 条，正在重新生成网站" in desk.locator("main").inner_text()
+    # The editor refreshes the queue until it reports the rebuilt site (as the page says).
+    deadline = time.monotonic() + 120
+    while "成功，2 条已上线" not in desk.locator("main").inner_text():
+        assert time.monotonic() < deadline, desk.locator("main").inner_text()
+        desk.wait_for_timeout(300)
+        desk.reload()
 
     # -- the member sees both outcomes; the rebuilt site has the article -------------------
     page.goto(question_page)

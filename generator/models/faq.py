@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import Field
 
 from generator.models.common import IsoDate, Markdown, Ref, Strict, Text
+
+# Answers published from the mailbox (forms_app/publish.py) are faq/mailbox-<id>.yaml; their
+# question is a member's plain text and their answer is checked as member text.
+MAILBOX_SLUG = re.compile(r"^mailbox-\d+$")
+
+
+def is_mailbox(slug: str) -> bool:
+    return bool(MAILBOX_SLUG.match(slug))
 
 
 class FaqEntry(Strict):
     question: Text
     answer: Markdown
+    # Answers from the mailbox: the member's own words (plain text, personal data removed);
+    # `question` is then the short title an editor confirmed.
+    letter: Text | None = None
     basis: list[Text] = Field(min_length=1)
     reviewed_on: IsoDate
     tags: list[Text] = []

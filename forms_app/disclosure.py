@@ -1,0 +1,92 @@
+"""What an answered question will show on the public FAQ: the question and the answer with
+personal data removed (forms_app/pii.py), as an editor confirmed them.
+
+Nothing of a question is published until an editor has seen the text that will be public,
+with what was removed marked, and confirmed it. The confirmed text is kept on the item
+(public_question, public_answer) and is what Publish exports.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from forms_app import audit, pii
+from forms_app.models import Submission, utcnow
+from generator.plaintext import one_line, short_title, visible
+
+
+class Conflict(Exception):
+    """The item changed since the editor loaded it; nothing was written."""
+
+
+def _normal(text: str | None) -> str:
+    return visible(text or "").replace("\r\n", "\n").strip()
+
+
+def own_words(item: Submission) -> list[str]:
+    """What the asker told us about themselves, to be removed wherever it is typed again."""
+    return [value for value in (item.name, item.branch, item.contact)
+            if value and len(value.strip()) >= 2]
+
+
+_SENTENCE = re.compile(r"[^。！？!?\n]*[？?]")
+
+
+def suggest_title(question: str) -> str:
+    """A short title for the FAQ: the member's last question sentence, else their first
+    words (in the scrubbed text, so it holds nothing personal)."""
+    asked = [s.strip(" ，,：:") for s in _SENTENCE.findall(question) if "已隐去" not in s]
+    return short_title(asked[-1] if asked else question)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    title: str
+    question: str
+    answer: str
+    question_marked: list[tuple[str, pii.Finding | None]]
+    answer_marked: list[tuple[str, pii.Finding | None]]
+
+    @property
+    def removed(self) -> int:
+        return sum(1 for _, found in self.question_marked + self.answer_marked if found)
+
+
+def propose(item: Submission, question: str | None = None, answer: str | None = None,
+            title: str | None = None) -> Proposal:
+    """The public text for item (or for the editor's edited text), scrubbed, with what
+    was removed marked in the original."""
+    names = own_words(item)
+    question = _normal(question if question is not None else item.public_question or item.body)
+    answer = _normal(answer if answer is not None else item.public_answer or item.answer)
+    public_question = pii.scrub(question, names)
+    title = one_line(title if title is not None else item.public_title or "")
+    marked_title = pii.marked(title, names) if title else []
+    return Proposal(pii.scrub(title, names) if title else suggest_title(public_question),
+                    public_question, pii.scrub(answer, names),
+                    marked_title + pii.marked(question, names), pii.marked(answer, names))
+
+
+def confirm(session: Session, item: Submission, version: int, title: str, question: str,
+            answer: str, editor: str, ip: str | None) -> None:
+    """Keep the confirmed public text (scrubbed once more) and record who confirmed it."""
+    proposal = propose(item, question, answer, title)
+    result = session.execute(
+        update(Submission)
+        .where(Submission.id == item.id, Submission.version == version,
+               Submission.state == "answered", Submission.allow_publish.is_(True),
+               Submission.personal_erased_at.is_(None))
+        .values(public_title=proposal.title, public_question=proposal.question,
+                public_answer=proposal.answer, public_confirmed_at=utcnow(),
+                publish_error=None, version=version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        session.rollback()
+        raise Conflict(item.id)
+    audit.record(session, editor, "confirm_public", ip=ip, item=item)
+    session.commit()
+    session.refresh(item)
