@@ -239,10 +239,10 @@ class PublicTextForm(Form):
     """The question and answer as they will be public, confirmed by an editor."""
 
     version = HiddenField(validators=[InputRequired()])
-    title = StringField("公开的标题", validators=[
+    title = StringField("公开的标题", filters=VISIBLE, validators=[
         required("请填写标题。"), Length(max=60, message="标题请控制在 60 字以内。")])
-    question = TextAreaField("公开的来信", validators=[
+    question = TextAreaField("公开的来信", filters=VISIBLE, validators=[
         required("请填写将公开的来信。"), Length(max=2000, message="请控制在 2000 字以内。")])
-    answer = TextAreaField("公开的答复", validators=[
+    answer = TextAreaField("公开的答复", filters=VISIBLE, validators=[
         required("请填写将公开的答复。"), Length(max=5000, message="请控制在 5000 字以内。")])
     submit = SubmitField("确认公开这些内容")

@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 
 from forms_app import audit, db, moderation
 from forms_app.extensions import client_ip
-from forms_app.forms import AskForm, ConfirmForm, LookupForm, ReviseForm, VoiceForm
+from forms_app.forms import CATEGORIES, AskForm, ConfirmForm, LookupForm, ReviseForm, VoiceForm
 from forms_app.models import AuditEntry, Submission
 from forms_app.personal import erase
 from forms_app.states import ACTIONS, QUESTION, VOICE, available
@@ -59,6 +59,8 @@ def ask():
                 "form_key": form.form_key.data or None,
             }, client_ip())
         return redirect(track_url(item, QUESTION), 303)
+    if request.method == "GET" and request.args.get("category") in {c.value for c in CATEGORIES}:
+        form.category.data = request.args["category"]  # from a FAQ or guide page's 向支部提问
     _fresh_key(form)
     return render_template("public/ask.html", form=form), 400 if form.errors else 200
 
