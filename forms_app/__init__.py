@@ -183,12 +183,21 @@ def csrf_field() -> Markup:
 
 def _register_template_helpers(app: Flask) -> None:
     from forms_app import tracking_code, working_days
-    from forms_app.personal import mask
+    from forms_app.personal import ERASED_TEXT, has_personal, mask, mask_piece, mask_text
+    from generator.plaintext import display_title
 
     app.jinja_env.globals.update(KIND_LABELS=KIND_LABELS, STATE_LABELS=STATE_LABELS,
                                  csrf_field=csrf_field)
     app.jinja_env.filters["code"] = tracking_code.display
     app.jinja_env.filters["mask"] = mask
+    # Free text in editors' lists and pages: personal data masked until an audited reveal.
+    app.jinja_env.filters["mask_personal"] = lambda text, item: mask_text(
+        text, [v for v in (item.name, item.branch, item.contact) if v])
+    app.jinja_env.filters["mask_piece"] = mask_piece
+    # A member's title as the site shows it (generator/plaintext.py): one line, no tags.
+    app.jinja_env.filters["plain_title"] = display_title
+    app.jinja_env.globals["has_personal"] = has_personal
+    app.jinja_env.globals["ERASED_TEXT"] = ERASED_TEXT
     # content/voices/x.yaml is the site's /voices/x.html (the site is served at the root).
     app.jinja_env.filters["site_page"] = lambda rel: "/" + rel.removesuffix(".yaml") + ".html"
     app.jinja_env.filters["member_md"] = lambda text: Markup(render_markdown(text))

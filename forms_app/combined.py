@@ -6,6 +6,7 @@ it, served by waitress (pure Python, threaded, no build step).
 
 from __future__ import annotations
 
+import gzip
 import logging
 import mimetypes
 import re
@@ -13,9 +14,12 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import NotFound
+from werkzeug.http import parse_accept_header
 from werkzeug.utils import safe_join
 from werkzeug.wrappers import Request, Response
+from werkzeug.wsgi import ClosingIterator
 
 log = logging.getLogger(__name__)
 
@@ -139,13 +143,121 @@ class SiteFiles:
         return response(environ, start_response)
 
 
+# -- compression of the forms app's responses (nginx does it in production) ---------------
+# Text types only; below GZIP_MIN_BYTES the gzip header and the work cost more than they
+# save; above GZIP_MAX_BYTES a body (a download) passes as it is rather than held in memory.
+COMPRESSIBLE = ("text/", "application/json", "application/javascript", "application/xml",
+                "application/atom+xml", "image/svg+xml")
+GZIP_MIN_BYTES = 1024
+GZIP_MAX_BYTES = 4 * 1024 * 1024
+GZIP_TAG = "-gzip"
+
+
+def _accepts_gzip(environ) -> bool:
+    return parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING", ""))["gzip"] > 0
+
+
+def _gzip_etag(etag: str) -> str:
+    """The tag of the gzip representation: another set of bytes, another strong ETag."""
+    return etag[:-1] + GZIP_TAG + '"' if etag.endswith('"') and GZIP_TAG not in etag else etag
+
+
+def _add_vary(headers: Headers) -> None:
+    values = [v.strip() for v in headers.get("Vary", "").split(",") if v.strip()]
+    if not any(v.lower() in ("accept-encoding", "*") for v in values):
+        headers["Vary"] = ", ".join([*values, "Accept-Encoding"])
+
+
+def _compressible(environ, status: str, headers: Headers) -> bool:
+    """A complete 200 body of a text type, of a size worth compressing, not yet encoded.
+    A response without Content-Length (a stream) is never held back."""
+    length = headers.get("Content-Length", "")
+    return (status.startswith("200") and "Content-Encoding" not in headers
+            and "Content-Range" not in headers
+            and "no-transform" not in headers.get("Cache-Control", "")
+            and headers.get("Content-Type", "").startswith(COMPRESSIBLE)
+            and length.isdigit() and GZIP_MIN_BYTES <= int(length) <= GZIP_MAX_BYTES)
+
+
+class GzipResponses:
+    """WSGI middleware for the forms app under `dangxiao serve`: pages, CSS and JSON are
+    sent gzipped to a browser that accepts it, with Vary: Accept-Encoding on every
+    response that could be. The gzipped body carries its own ETag (`"…-gzip"`); such a tag
+    in If-None-Match is given back to the app as its own, so a 304 still works."""
+
+    def __init__(self, app: WSGIApp):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        accepts = _accepts_gzip(environ)
+        asked = environ.get("HTTP_IF_NONE_MATCH", "")
+        if accepts and GZIP_TAG in asked:
+            environ = {**environ, "HTTP_IF_NONE_MATCH": asked.replace(GZIP_TAG + '"', '"')}
+        captured: dict = {}
+        written: list[bytes] = []
+
+        def capture(status, headers, exc_info=None):
+            if captured.get("returned"):  # started while its body is read: passed on as is
+                captured["sent"] = True
+                return start_response(status, headers, exc_info)
+            if exc_info and captured.get("sent"):
+                raise exc_info[1].with_traceback(exc_info[2])
+            captured["status"], captured["headers"] = status, headers
+            return written.append
+
+        body = self.app(environ, capture)
+        captured["returned"] = True
+        if "status" not in captured:  # an app that starts its response lazily
+            return body
+        status, headers = captured["status"], Headers(captured["headers"])
+        if status.startswith("304") and accepts and GZIP_TAG in asked:
+            if "ETag" in headers:
+                headers["ETag"] = _gzip_etag(headers["ETag"])
+            _add_vary(headers)
+            captured["headers"] = headers.to_wsgi_list()
+            return self._untouched(body, written, captured, start_response)
+        if not _compressible(environ, status, headers):
+            return self._untouched(body, written, captured, start_response)
+        _add_vary(headers)
+        if not accepts or environ.get("REQUEST_METHOD") == "HEAD":
+            captured["headers"] = headers.to_wsgi_list()
+            return self._untouched(body, written, captured, start_response)
+        try:
+            data = b"".join(written) + b"".join(body)
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+        packed = gzip.compress(data, compresslevel=6, mtime=0)
+        if len(packed) < len(data):
+            data = packed
+            headers["Content-Encoding"] = "gzip"
+            headers.remove("Accept-Ranges")  # ranges of the identity bytes do not apply
+            if "ETag" in headers:
+                headers["ETag"] = _gzip_etag(headers["ETag"])
+        headers["Content-Length"] = str(len(data))
+        captured["sent"] = True
+        start_response(status, headers.to_wsgi_list())
+        return [data]
+
+    @staticmethod
+    def _untouched(body, written, captured, start_response):
+        if "status" in captured:
+            captured["sent"] = True
+            start_response(captured["status"], captured["headers"])
+        if not written:
+            return body
+        close = [body.close] if hasattr(body, "close") else []
+        return ClosingIterator([*written, *body], close)
+
+
 def combined(site_dir: Path, app: WSGIApp) -> WSGIApp:
     site = SiteFiles(site_dir)
+    forms = GzipResponses(app)
 
     def router(environ, start_response):
         path = environ.get("PATH_INFO", "")
         if path == "/app" or path.startswith("/app/"):
-            return app(environ, start_response)
+            return forms(environ, start_response)
         return site(environ, start_response)
 
     return router

@@ -6,7 +6,7 @@ import argparse
 import getpass
 import sys
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.security import generate_password_hash
 
 
@@ -16,12 +16,22 @@ def _app():
     return create_app()
 
 
+def _unreachable(exc: OperationalError) -> int:
+    print(f"无法打开数据库：{exc.orig or exc}。请检查 DATABASE_URL 设置"
+          "（instance/config.toml 或环境变量 DANGXIAO_DATABASE_URL），以及数据库是否在运行。",
+          file=sys.stderr)
+    return 1
+
+
 def db_upgrade(_args: argparse.Namespace) -> int:
     from forms_app import migrate
     from forms_app.db import database_url
 
     app = _app()
-    migrate.upgrade(database_url(app))
+    try:
+        migrate.upgrade(database_url(app))
+    except OperationalError as exc:
+        return _unreachable(exc)
     print("数据库已升级到最新结构。", file=sys.stderr)
     return 0
 
@@ -54,16 +64,28 @@ def editor_add(args: argparse.Namespace) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 1
+    from forms_app import migrate
+
     app = _app()
-    with app.app_context():
-        s = db.session()
-        s.add(User(username=args.name, password_hash=generate_password_hash(password),
-                   role=args.role))
-        try:
-            s.commit()
-        except IntegrityError:
-            print(f"用户 {args.name} 已存在。", file=sys.stderr)
-            return 1
+    url = db.database_url(app)
+    try:
+        # On a fresh install the database does not exist yet: create it (or bring it to
+        # the newest schema) first, as `dangxiao db upgrade` and `dangxiao serve` do.
+        fresh = migrate.current(url) is None
+        migrate.upgrade(url)
+        if fresh:
+            print("数据库还没有建立，已先建立数据库。", file=sys.stderr)
+        with app.app_context():
+            s = db.session()
+            s.add(User(username=args.name, password_hash=generate_password_hash(password),
+                       role=args.role))
+            try:
+                s.commit()
+            except IntegrityError:
+                print(f"用户 {args.name} 已存在。", file=sys.stderr)
+                return 1
+    except OperationalError as exc:
+        return _unreachable(exc)
     print(f"已创建{'管理员' if args.role == 'admin' else '编辑'} {args.name}。", file=sys.stderr)
     return 0
 

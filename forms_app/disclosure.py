@@ -33,6 +33,22 @@ def own_words(item: Submission) -> list[str]:
             if value and len(value.strip()) >= 2]
 
 
+# An editor's answer may give the branch's or the service centre's own office number: a
+# landline or a hotline stays in the answer (the member's own numbers are mobiles, or are
+# in their name, branch and contact fields, which are removed everywhere).
+OFFICE_NUMBERS = {"landline", "hotline"}
+
+
+def _marked(text: str, names: list[str], keep: set[str] = frozenset()
+            ) -> list[tuple[str, pii.Finding | None]]:
+    return [(piece, found if found and found.kind not in keep else None)
+            for piece, found in pii.marked(text, names)]
+
+
+def _scrubbed(marked: list[tuple[str, pii.Finding | None]]) -> str:
+    return "".join(f"［已隐去{found.label}］" if found else piece for piece, found in marked)
+
+
 _SENTENCE = re.compile(r"[^。！？!?\n]*[？?]")
 
 
@@ -63,12 +79,14 @@ def propose(item: Submission, question: str | None = None, answer: str | None = 
     names = own_words(item)
     question = _normal(question if question is not None else item.public_question or item.body)
     answer = _normal(answer if answer is not None else item.public_answer or item.answer)
-    public_question = pii.scrub(question, names)
+    question_marked = _marked(question, names)
+    answer_marked = _marked(answer, names, keep=OFFICE_NUMBERS)
+    public_question = _scrubbed(question_marked)
     title = one_line(title if title is not None else item.public_title or "")
-    marked_title = pii.marked(title, names) if title else []
-    return Proposal(pii.scrub(title, names) if title else suggest_title(public_question),
-                    public_question, pii.scrub(answer, names),
-                    marked_title + pii.marked(question, names), pii.marked(answer, names))
+    title_marked = _marked(title, names) if title else []
+    return Proposal(_scrubbed(title_marked) if title else suggest_title(public_question),
+                    public_question, _scrubbed(answer_marked),
+                    title_marked + question_marked, answer_marked)
 
 
 def confirm(session: Session, item: Submission, version: int, title: str, question: str,

@@ -29,7 +29,7 @@ from forms_app.states import (
     BULK_ACTIONS,
     KIND_LABELS,
     OPEN_STATES,
-    REJECT_REASONS,
+    REJECT_REASONS_BY_KIND,
     STATE_LABELS,
     available,
 )
@@ -129,9 +129,20 @@ def queue():
         "editor/queue.html", items=items, counts=counts, kind=kind, state=state,
         next_after=next_after, due_status=moderation.due_status, form=ConfirmForm(),
         bulk_actions=[ACTIONS[a] for a in BULK_ACTIONS], unconfirmed=unconfirmed,
-        reasons=REJECT_REASONS, publishable=publishable, refused=refused,
+        reasons=_bulk_reasons(kind), publishable=publishable, refused=refused,
         to_confirm=publish.unconfirmed_count(s), rebuild=publish.last_rebuild(s),
         rebuilding=_rebuilding())
+
+
+def _bulk_reasons(kind: str) -> list[tuple[str, tuple[str, ...]]]:
+    """[(kind label, reasons), ...] for the queue's bulk 不予采用: the filtered kind's own,
+    or each kind's under its name."""
+    kinds = [kind] if kind in REJECT_REASONS_BY_KIND else list(REJECT_REASONS_BY_KIND)
+    return [(KIND_LABELS[k], REJECT_REASONS_BY_KIND[k]) for k in kinds]
+
+
+# Actions whose text is a reason the author or asker reads: a fixed reason may stand for it.
+PRESET_ACTIONS = ("reject", "request_changes")
 
 
 def _rebuilding() -> bool:
@@ -168,15 +179,21 @@ def _render_item(item: Submission, form: ItemActionForm | None = None,
     history = s.scalars(select(AuditEntry).where(AuditEntry.submission_id == item.id)
                         .order_by(AuditEntry.id)).all()
     form = form or ItemActionForm(version=item.version)
-    form.preset.choices = choices([("", "（选择常用理由或在下面填写）")] +
-                                  [(r, r) for r in REJECT_REASONS])
+    # Each kind only its own reasons; the box for free text is above this list.
+    form.preset.choices = choices([("", "（不选：用上面框里写的文字）")] +
+                                  [(r, r) for r in REJECT_REASONS_BY_KIND[item.kind]])
     proposal, public_form = _disclosure(item, public)
+    actors = audit.actor_labels(s, history)
+    for entry in history:  # someone with the tracking code: this item's asker or author
+        if entry.actor in audit.CODE_HOLDER_LABELS:
+            actors[entry.id] = audit.CODE_HOLDER_LABELS[entry.actor][item.kind]
+    actions = [a for a in available(item.kind, item.state) if a.name != "publish"]
     return render_template(
         "editor/item.html", item=item, history=history, form=form, revealed=revealed,
-        actions=[a for a in available(item.kind, item.state) if a.name != "publish"],
+        actions=actions, presets=any(a.name in PRESET_ACTIONS for a in actions),
         due_status=moderation.due_status(item), action_labels=audit.ACTION_LABELS,
         confirm=ConfirmForm(), proposal=proposal, public_form=public_form,
-        actors=audit.actor_labels(s, history)), status
+        actors=actors), status
 
 
 @bp.get("/item/<int:item_id>")
@@ -190,14 +207,17 @@ def item(item_id: int):
 def act(item_id: int):
     item = _item(item_id)
     form = ItemActionForm()
-    form.preset.choices = choices([(r, r) for r in REJECT_REASONS])
+    form.preset.choices = choices([(r, r) for r in REJECT_REASONS_BY_KIND[item.kind]])
     if not form.validate_on_submit() or form.action.data not in ACTIONS:
         abort(400)
     action = ACTIONS[form.action.data]
-    text = (form.text.data or "").strip() or (form.preset.data or "").strip()
+    text = (form.text.data or "").strip()
+    if not text and action.name in PRESET_ACTIONS:  # a reason, never an answer
+        text = (form.preset.data or "").strip()
     if action.needs_text and not text:
+        reader = "提问人" if item.kind == "question" else "作者"
         form.text.errors.append("请填写答复内容。" if action.name == "answer"
-                                else "请选择或填写理由，作者会看到它。")
+                                else f"请选择或填写理由，{reader}会看到它。")
         return _render_item(item, form, status=400)
     try:
         moderation.apply(db.session(), item.id, action.name, int(form.version.data),
@@ -261,10 +281,18 @@ def bulk():
     if ACTIONS[action].needs_text and not reason:
         flash("批量不予采用需要选择理由。", "error")
         return redirect(url_for("editor.queue"), 303)
+    selected = [value.partition(":") for value in request.form.getlist("item")[:PAGE_SIZE]]
+    selected = [(ident, version) for ident, _, version in selected
+                if ident.isdigit() and version.isdigit()]
+    # A fixed reason of one kind is not sent to the other's askers or authors.
+    fits = {k for k, reasons in REJECT_REASONS_BY_KIND.items() if reason in reasons}
+    kinds = {ident: kind for ident, kind in db.session().execute(
+        select(Submission.id, Submission.kind).where(
+            Submission.id.in_([int(i) for i, _ in selected])))} if fits and selected else {}
     done = skipped = 0
-    for value in request.form.getlist("item")[:PAGE_SIZE]:
-        ident, _, version = value.partition(":")
-        if not (ident.isdigit() and version.isdigit()):
+    for ident, version in selected:
+        if fits and kinds.get(int(ident)) not in fits:
+            skipped += 1
             continue
         try:
             moderation.apply(db.session(), int(ident), action, int(version),
@@ -311,6 +339,21 @@ def people():
     members = s.scalars(select(User).where(User.role == "member")
                         .order_by(User.username).limit(500)).all()
     return render_template("editor/people.html", members=members, form=ConfirmForm())
+
+
+@bp.get("/publish")
+@editor_required
+def publish_confirm():
+    """What 发布到网站 will write into content/ and take down, to look over before the POST
+    that does it (publish_now): a confirmation that works without JavaScript."""
+    s = db.session()
+    items = s.scalars(select(Submission).where(publish._PENDING)
+                      .order_by(Submission.id).limit(PAGE_SIZE * 4)).all()
+    removals = s.scalars(select(Submission).where(publish._TO_REMOVE)
+                         .order_by(Submission.id).limit(PAGE_SIZE * 4)).all()
+    return render_template("editor/publish.html", items=items, removals=removals,
+                           total=publish.pending_count(s), form=ConfirmForm(),
+                           to_confirm=publish.unconfirmed_count(s), rebuilding=_rebuilding())
 
 
 @bp.post("/publish")

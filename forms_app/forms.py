@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -29,6 +29,9 @@ from wtforms.validators import (
     Regexp,
     ValidationError,
 )
+
+from forms_app.models import utcnow
+from forms_app.working_days import beijing
 
 CATEGORIES = [
     SelectChoice("组织关系", "组织关系转接"),
@@ -117,7 +120,7 @@ class VoiceForm(Honeypot, Form):
     author = StringField("署名", filters=VISIBLE, validators=[
         required("请填写署名，可以是化名，如“在深圳的一名流动党员”。"),
         Length(max=40, message="署名请控制在 40 字以内。")])
-    body = TextAreaField("正文（支持 Markdown）", filters=VISIBLE, validators=[
+    body = TextAreaField("正文（可以用 **加粗**、列表、链接）", filters=VISIBLE, validators=[
         required("请填写正文。"), Length(min=50, max=20000, message="正文请写 50 到 20000 字。")])
     consent = BooleanField("我同意文章经编辑审核后以上述署名在网上党校公开发表，并可随时撤回",
                            validators=[required("投稿须同意公开发表，请勾选。")])
@@ -131,8 +134,14 @@ class ReviseForm(Form):
     submit = SubmitField("修改后重新提交")
 
 
+def beijing_today() -> date:
+    """Today in mainland China, where members are: the server's clock runs on UTC, which at
+    01:00 in Beijing is still yesterday."""
+    return beijing(utcnow()).date()
+
+
 def _not_future(form: FlaskForm, field: DateField) -> None:
-    if field.data and field.data > date.today() + timedelta(days=1):
+    if field.data and field.data > beijing_today():
         raise ValidationError("学习日期不能晚于今天。")
 
 
@@ -226,7 +235,7 @@ class ItemActionForm(Form):
     action = HiddenField(validators=[InputRequired()])
     text = TextAreaField("答复或理由", validators=[
         Optional(), Length(max=5000, message="请控制在 5000 字以内。")])
-    preset = SelectField("常用理由", choices=[], validate_choice=False)
+    preset = SelectField("常用理由（不予采用时可选）", choices=[], validate_choice=False)
 
 
 class ConfirmForm(Form):

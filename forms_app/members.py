@@ -3,14 +3,15 @@ study buddy's (帮学联系人) view of the members paired with them."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 import unicodedata
-from datetime import date
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -26,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from forms_app import audit, db
+from forms_app import audit, db, working_days
 from forms_app.extensions import client_ip, login_manager
 from forms_app.forms import (
     ConfirmForm,
@@ -34,9 +35,10 @@ from forms_app.forms import (
     PasswordForm,
     RegisterForm,
     StudyForm,
+    beijing_today,
     choices,
 )
-from forms_app.lessons import lesson_choices, lesson_title
+from forms_app.lessons import OFFLINE_LABEL, lesson, lesson_choices, lesson_groups, lesson_title
 from forms_app.models import StudyLog, User, utcnow
 
 bp = Blueprint("members", __name__, url_prefix="/app")
@@ -192,7 +194,7 @@ def study():
     form = StudyForm()
     form.lesson.choices = choices(lesson_choices())
     if request.method == "GET":
-        form.day.data = form.day.data or date.today()
+        form.day.data = form.day.data or beijing_today()  # members are in Beijing's day
         form.lesson.data = request.args.get("lesson", "")
         if not form.form_key.data:
             form.form_key.data = secrets.token_urlsafe(16)
@@ -209,8 +211,10 @@ def study():
                            form_key=form.form_key.data or None))
             s.commit()
         flash("学习记录已保存。", "success")
-        return redirect(url_for("members.mine"), 303)
-    return render_template("members/study.html", form=form), 400 if form.errors else 200
+        # 我的学习 then offers the way back to the lesson on the site.
+        return redirect(url_for("members.mine", lesson=form.lesson.data or None), 303)
+    return render_template("members/study.html", form=form, groups=lesson_groups(),
+                           offline_label=OFFLINE_LABEL), 400 if form.errors else 200
 
 
 @bp.get("/me")
@@ -219,25 +223,63 @@ def mine():
     s = db.session()
     logs = s.scalars(select(StudyLog).where(StudyLog.user_id == current_user.id)
                      .order_by(StudyLog.day.desc(), StudyLog.id.desc()).limit(200)).all()
-    first = date.today().replace(day=1)
+    first = beijing_today().replace(day=1)  # this month in Beijing, not on the server
     month = s.scalar(select(func.coalesce(func.sum(StudyLog.minutes), 0)).where(
         StudyLog.user_id == current_user.id, StudyLog.day >= first)) or 0
+    # Only a lesson of the site is linked: the value came through a URL.
+    back = lesson(request.args.get("lesson"))
     return render_template("members/mine.html", logs=logs, month_minutes=month,
-                           lesson_title=lesson_title, form=ConfirmForm())
+                           lesson_title=lesson_title, form=ConfirmForm(), back=back)
 
 
-@bp.get("/me/export")
+def _own_logs() -> list[StudyLog]:
+    return list(db.session().scalars(select(StudyLog).where(
+        StudyLog.user_id == current_user.id).order_by(StudyLog.day.desc(), StudyLog.id.desc())))
+
+
+@bp.get("/me/data")
+@login_required
+def my_data():
+    """Everything the app keeps about the member, readable, with the JSON file to keep."""
+    return render_template("members/data.html", logs=_own_logs(), lesson_title=lesson_title)
+
+
+def _beijing_iso(moment) -> str | None:
+    return working_days.beijing(moment).isoformat(timespec="seconds") if moment else None
+
+
+@bp.get("/me/export.json")
 @login_required
 def export_mine():
-    """A member's own data, as JSON they can keep (PIPL: the right to a copy)."""
+    """A member's own data as a JSON file to keep (PIPL: the right to a copy): UTF-8 as it
+    is, times in Beijing time with their offset, downloaded rather than shown."""
     s = db.session()
-    logs = s.scalars(select(StudyLog).where(StudyLog.user_id == current_user.id)).all()
-    audit.record(s, audit.actor_name(current_user), "export", ip=client_ip(), detail="own data")
+    logs = _own_logs()
+    user = current_user
+    data = {
+        "username": user.username,
+        "created_at": _beijing_iso(user.created_at),
+        "buddy": user.buddy.username if user.buddy else None,
+        "study_logs": [{
+            "day": log.day.isoformat(), "lesson": log.lesson,
+            "lesson_title": lesson_title(log.lesson) if log.lesson else None,
+            "topic": log.topic, "minutes": log.minutes, "mode": log.mode,
+            "reflection": log.reflection, "confirmed": log.confirmed_at is not None,
+            "confirmed_at": _beijing_iso(log.confirmed_at),
+            "created_at": _beijing_iso(log.created_at)} for log in logs],
+    }
+    audit.record(s, audit.actor_name(user), "export", ip=client_ip(), detail="own data")
     s.commit()
-    return {"username": current_user.username, "study_logs": [
-        {"day": log.day.isoformat(), "lesson": log.lesson, "topic": log.topic,
-         "minutes": log.minutes, "mode": log.mode, "reflection": log.reflection,
-         "confirmed": log.confirmed_at is not None} for log in logs]}
+    body = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    name = f"网上党校学习记录-{beijing_today().isoformat()}.json"
+    fallback = f"dangxiao-study-{beijing_today().isoformat()}.json"
+    return Response(body.encode("utf-8"), mimetype="application/json", headers={
+        "Content-Disposition": (f'attachment; filename="{fallback}"; '
+                                f"filename*=UTF-8''{quote(name)}")})
+
+
+# The download's first address, kept for links and bookmarks made before /me/data.
+bp.add_url_rule("/me/export", endpoint="export_mine_legacy", view_func=export_mine)
 
 
 @bp.post("/me/delete")

@@ -30,6 +30,36 @@ def mask(value: str | None) -> str:
     return value[:1] + "*" * (len(value) - 2) + value[-1:]
 
 
+def mask_text(text: str | None, names: list[str] | tuple[str, ...] = ()) -> str:
+    """Free text as editors' lists and pages show it: the personal data forms_app/pii.py
+    finds masked like a phone in a list (138****5678, 王*明), the rest as written. The full
+    text is shown only after an audited reveal."""
+    from forms_app import pii
+
+    return "".join(mask_piece(piece) if found else piece
+                   for piece, found in pii.marked(text or "", names))
+
+
+def mask_piece(piece: str) -> str:
+    """One piece of personal data masked: a number in any spelling as 138****5678, other
+    text by its first and last character."""
+    digits = re.sub(r"\D", "", piece)
+    if len(digits) == 13 and digits.startswith("86"):  # +86 / 0086 before a mobile
+        digits = digits[2:]
+    if len(digits) >= 7:
+        return digits[:3] + "****" + digits[-4:]
+    return mask(piece)
+
+
+def has_personal(item: Submission) -> bool:
+    """Whether an editor's page of item holds personal data a reveal would show."""
+    from forms_app import pii
+
+    names = [v for v in (item.name, item.branch, item.contact) if v]
+    return bool(names or item.author or pii.find_personal(item.body or "", names)
+                or pii.find_personal(item.title or "", names))
+
+
 ERASED_TEXT = "（内容已应提交人要求删除）"
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select, text
 
-from forms_app import audit, db, moderation
+from forms_app import audit, db, moderation, publish
 from forms_app.extensions import client_ip
 from forms_app.forms import CATEGORIES, AskForm, ConfirmForm, LookupForm, ReviseForm, VoiceForm
 from forms_app.models import AuditEntry, Submission
@@ -69,8 +69,16 @@ def ask():
 def voice():
     form = VoiceForm()
     if form.preview.data and form.is_submitted():
-        form.validate()  # show the messages beside the preview, store nothing
-        return render_template("public/voice.html", form=form, preview=form.body.data or "")
+        # Store nothing; beside the preview only real problems of what was written (a
+        # body too short, a title too long), not the consent or a field not filled in yet:
+        # the member has not tried to send it.
+        form.validate()
+        form.consent.errors = []
+        for field in (form.title, form.author):
+            if not (field.data or "").strip():
+                field.errors = []
+        return render_template("public/voice.html", form=form,
+                               preview=(form.body.data or "").strip())
     if form.validate_on_submit():
         item = moderation.create(
             VOICE, {
@@ -126,13 +134,17 @@ def member_action(kind: str, code: str):
     action = request.form.get("action", "")
     session = db.session()
     # CSRFProtect has already refused any POST without a valid token.
+    if action == "erase" and request.form.get("confirm") != "yes":
+        # Deleting cannot be undone: one more page says what goes, and asks (no script).
+        return render_template("public/erase.html", item=item, form=ConfirmForm())
     if action == "erase":
         on_site = bool(item.published_path)
         erase(item, text=True)
         audit.record(session, "member", "erase", ip=client_ip(), item=item)
         session.commit()
+        taken_down = publish.take_down(session, client_ip()) if on_site else []
         flash("您的个人信息和内容已删除。" + (
-            "已在网站上公开的内容，将在编辑下次发布时撤下。" if on_site else ""), "success")
+            "网站上公开的内容已撤下，网站更新需要几秒钟。" if taken_down else ""), "success")
     elif action == "revise":
         revise = ReviseForm()
         if not revise.validate_on_submit():

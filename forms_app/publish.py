@@ -39,6 +39,7 @@ from generator.plaintext import one_line, visible
 log = logging.getLogger(__name__)
 FAQ_BASIS = "网上党校电子信箱答复"
 REBUILD_ACTIONS = ("rebuild_ok", "rebuild_failed")
+TAKE_DOWN_ACTOR = "网上党校"  # a removal the member asked for, done by the site itself
 
 _PENDING = or_(
     and_(Submission.kind == VOICE, Submission.state == "approved",
@@ -217,6 +218,20 @@ def publish(session: Session, editor: str, ip: str | None) -> PublishResult:
     return result
 
 
+def take_down(session: Session, ip: str | None) -> list[str]:
+    """At once, when a member erases an item that is on the site: its file leaves content/
+    (and git, committed as the site itself) and the site is rebuilt. An editor's Publish
+    would do the same later; a member who asked to be deleted should not wait for one."""
+    root = content_dir().resolve()
+    removed = _remove_erased(session, root)
+    if removed:
+        git_commit(root, removed, TAKE_DOWN_ACTOR)
+        _forget_removed(session, removed, TAKE_DOWN_ACTOR, ip)
+        if current_app.config["REBUILD_AFTER_PUBLISH"]:
+            rebuild_in_background(root, [], TAKE_DOWN_ACTOR, ip)
+    return removed
+
+
 def mark_published(session: Session, written: list[tuple[int, int, str]], editor: str,
                    ip: str | None, site: Path | None = None) -> list[int]:
     """Mark each written item published (with site: only those whose page it holds)."""
@@ -263,7 +278,7 @@ def _rebuild(app: Flask, content: Path, out: Path, written: list[tuple[int, int,
                                 f"网站已生成，但缺少 {len(missing)} 条内容的页面")
                 return
             audit.record(session, editor, "rebuild_ok", ip=ip,
-                         detail=f"{len(written)} 条已上线")
+                         detail=f"{len(written)} 条已上线" if written else "已撤下删除的内容")
             session.commit()
             log.info("site rebuilt after publish")
         finally:

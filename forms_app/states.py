@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 QUESTION, VOICE = "question", "voice"
-KIND_LABELS = {QUESTION: "信箱提问", VOICE: "流动党员之声"}
+KIND_LABELS = {QUESTION: "电子信箱", VOICE: "流动党员之声"}
 
 STATE_LABELS = {
     "received": "已登记，待处理",
@@ -61,13 +61,23 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
 )}
 BULK_ACTIONS = ("approve", "reject", "spam", "archive")
 
-REJECT_REASONS = (
+# Fixed reasons an editor can pick when declining, for each kind its own: an article's are
+# about the column, a question's about what the mailbox answers. The asker or author reads
+# the reason on their tracking page; a fixed reason may also stay in the audit log.
+VOICE_REJECT_REASONS = (
     "与流动党员之声栏目主题无关",
     "内容与已发表文章重复",
     "涉及他人个人信息，不宜公开",
     "事实或政策表述有误，请核实后再投",
-    "问题已在政策问答中解答，请查阅相关条目",
 )
+QUESTION_REJECT_REASONS = (
+    "不属于本网站答复范围，请向当地党组织或有关部门咨询",
+    "问题已在政策问答中解答，请查阅相关条目",
+    "内容无法辨认，请写清楚后重新提问",
+)
+REJECT_REASONS_BY_KIND = {VOICE: VOICE_REJECT_REASONS, QUESTION: QUESTION_REJECT_REASONS}
+# Every fixed reason of either kind.
+REJECT_REASONS = VOICE_REJECT_REASONS + QUESTION_REJECT_REASONS
 
 
 def allowed(action: str, kind: str, state: str) -> bool:

@@ -3,6 +3,7 @@ reviews, helper coverage."""
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from datetime import date, timedelta
@@ -22,6 +23,7 @@ from generator.loader import (
 )
 from generator.markup import markup_problems
 from generator.models import CONTENT_TYPES
+from generator.models.common import duration_seconds, format_duration
 from generator.models.faq import is_mailbox
 from generator.pages import all_pages, all_refs, ref_page
 
@@ -43,11 +45,71 @@ def _refs_of(item: Item) -> list[tuple[Loc, str]]:
 def _media_of(item: Item) -> list[tuple[Loc, str]]:
     model = item.model
     if item.kind == "courses":
-        return [(("lessons", n, "media", i, "file"), m.file)
-                for n, lesson in enumerate(model.lessons) for i, m in enumerate(lesson.media)]
+        files = []
+        for n, lesson in enumerate(model.lessons):
+            for i, m in enumerate(lesson.media):
+                files.append((("lessons", n, "media", i, "file"), m.file))
+                if m.poster:
+                    files.append((("lessons", n, "media", i, "poster"), m.poster))
+        return files
     if item.kind == "showcase" and model.photo is not None:
         return [(("photo", "file"), model.photo.file)]
     return []
+
+
+# A caption's length may differ from the file's by this much (M:SS has whole seconds).
+DURATION_TOLERANCE = 1.0
+
+
+def media_length(path: Path) -> float | None:
+    """Seconds of an audio or video file, read from the file; None if it cannot be read."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return _media_length(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4096)  # a check and the build that follows read each file once
+def _media_length(path: str, size: int, mtime_ns: int) -> float | None:
+    # Imported here: the forms app imports this module (check_new_file) and never needs
+    # FFmpeg's libraries in its workers.
+    import av
+
+    try:
+        with av.open(path) as container:
+            if container.duration:
+                return container.duration / av.time_base
+            lengths = [float(s.duration * s.time_base) for s in container.streams
+                       if s.duration and s.time_base]
+            return max(lengths) if lengths else None
+    except (av.FFmpegError, OSError, ValueError):
+        return None
+
+
+def _duration_problems(content: Content, item: Item) -> list[Problem]:
+    """The length an editor wrote against the file's own: the page shows the file's."""
+    if item.kind != "courses":
+        return []
+    problems = []
+    for n, lesson in enumerate(item.model.lessons):
+        for i, m in enumerate(lesson.media):
+            path = content.root / m.file
+            if m.type == "image" or not path.is_file():
+                continue
+            seconds = media_length(path)
+            if seconds is None:
+                problems.append(_problem(
+                    item, ("lessons", n, "media", i, "file"),
+                    "读不出这个媒体文件的时长，成员可能无法播放；请检查文件是否完整",
+                    warning=True))
+            elif m.duration and abs(duration_seconds(m.duration) - seconds) > DURATION_TOLERANCE:
+                real = format_duration(seconds)
+                problems.append(_problem(
+                    item, ("lessons", n, "media", i, "duration"),
+                    f"写的时长 {m.duration} 与文件的实际时长 {real} 不符，页面上显示文件的实际"
+                    f"时长；请改为 {real} 或删去 duration", warning=True))
+    return problems
 
 
 # A relative link in Markdown: [text](target) or ![alt](target), target without a scheme.
@@ -125,6 +187,7 @@ def _item_problems(content: Content, item: Item, refs: set[str], pages: set[str]
     for loc, name in _media_of(item):
         if not (content.root / name).is_file():
             problems.append(_problem(item, loc, f"媒体文件不存在：content/{name}"))
+    problems += _duration_problems(content, item)
     if item.kind == "courses":
         seen: set[str] = set()
         for n, lesson in enumerate(item.model.lessons):

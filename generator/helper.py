@@ -7,6 +7,7 @@ hold (they may name the main rule's id as `outcome`) is added after it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from itertools import islice, product
 from typing import TypedDict
 
@@ -49,7 +50,8 @@ def unanswered(helper: Helper, limit: int = 3) -> list[dict[str, str]]:
 
 def describe_condition(questions: list[HelperQuestion], rules: list[Rule],
                        condition: dict[str, list[str]]) -> str:
-    """A condition in words, e.g. 预计外出多长时间：6 个月以上；是否有固定地点：有."""
+    """A condition in words, e.g. 预计在外多长时间：6 个月以上；在外的地点固定吗：地点相对固定
+    (full-width punctuation: the text is shown between Chinese characters)."""
     if not condition:
         return "其他情形"
     by_id = {q.id: q for q in questions}
@@ -57,10 +59,20 @@ def describe_condition(questions: list[HelperQuestion], rules: list[Rule],
     parts = []
     for key, values in condition.items():
         if key == "outcome":
-            parts.append("办理结果为" + "或".join(f"“{outcomes.get(v, v)}”" for v in values))
+            parts.append("办理结果为" + _either(f"“{outcomes.get(v, v)}”" for v in values))
             continue
         question = by_id[key]
         labels = {o.value: o.label for o in question.options}
         label = question.label.removesuffix("？")
-        parts.append(label + "：" + "或".join(labels[v] for v in values))
-    return ";".join(parts)
+        parts.append(label + "：" + _either(labels[v] for v in values))
+    return "；".join(parts)
+
+
+def _either(labels: Iterable[str]) -> str:
+    """Alternatives joined by 或, spaced before a number as the labels are (或 3 到 6 个月)."""
+    out = ""
+    for label in labels:
+        if out:
+            out += "或 " if label[:1].isascii() and label[:1].isalnum() else "或"
+        out += label
+    return out

@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from generator.errors import Problem
-from generator.models import CONTENT_TYPES, SiteConfig
+from generator.models import CONTENT_TYPES, SearchTerms, SiteConfig
 from generator.models.common import SLUG_RE
 
 Loc = tuple[str | int, ...]
@@ -56,6 +56,8 @@ class Item:
 class Content:
     root: Path
     site: SiteConfig | None = None
+    # content/search.yaml (optional): the editors' words and synonyms for search.
+    search: SearchTerms | None = None
     items: dict[str, dict[str, Item]] = field(default_factory=dict)
     # kind/slug of files that exist but failed validation: links to them are not broken.
     invalid: set[str] = field(default_factory=set)
@@ -271,6 +273,12 @@ def load_content(root: Path) -> tuple[Content, list[Problem]]:
             content.site = item.model
     else:
         problems.append(Problem(display_path(site_path), 1, 1, "", "缺少站点配置文件"))
+    search_path = root / "search.yaml"
+    if search_path.is_file():
+        item, found = load_file(search_path, SearchTerms)
+        problems += found
+        if item is not None:
+            content.search = item.model
     for kind, model in CONTENT_TYPES.items():
         bucket: dict[str, Item] = {}
         for path in content_files(root / kind):

@@ -17,7 +17,12 @@ import re
 _INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e"
                         "\u2060-\u2064\ufeff]")
 _SPACES = re.compile(r"[\s\u3000]+")
-_FULL_WIDTH = str.maketrans({"<": "＜", ">": "＞", "&": "＆", '"': "＂", "'": "＇"})
+_FULL_WIDTH = str.maketrans({"<": "＜", ">": "＞", '"': "＂", "'": "＇"})
+# An ampersand that could start a character reference (`&lt;`, `&amp`, `&#60`), which an
+# HTML parser or Jinja's striptags would decode; "打工 & 学习" keeps its ampersand.
+_ENTITY_START = re.compile(r"&(?=[#A-Za-z0-9])")
+# What looks like an HTML tag in a one-line title is dropped: `<b>我的</b>日记` reads 我的日记.
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 # Characters Python-Markdown (with the site's extensions) reads as syntax after a backslash.
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
 SHORT_TITLE = 40
@@ -33,9 +38,15 @@ def one_line(text: str) -> str:
     return _SPACES.sub(" ", visible(text)).strip()
 
 
+def display_title(text: str) -> str:
+    """A member's title as every page shows it (the preview too): one line, tags dropped."""
+    return one_line(_TAG.sub("", text or "")) or one_line(text)
+
+
 def safe_title(text: str) -> str:
-    """A title as MkDocs may write it anywhere: one line, no HTML-significant characters."""
-    return one_line(text).translate(_FULL_WIDTH)
+    """A title as MkDocs may write it anywhere: one line, no HTML-significant characters
+    (what is left of < > " ' and an entity-like & in their full-width forms)."""
+    return _ENTITY_START.sub("＆", display_title(text).translate(_FULL_WIDTH))
 
 
 def short_title(text: str, limit: int = SHORT_TITLE) -> str:

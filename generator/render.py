@@ -107,12 +107,32 @@ def _environment() -> Environment:
 
 
 def current_theme(content: Content, today: date) -> Item | None:
+    """The theme of today's week; else the latest past one; else the next to come."""
     themes = sorted(content.of("themes"), key=lambda t: t.model.monday, reverse=True)
     for theme in themes:
         if theme.model.monday <= today <= theme.model.sunday:
             return theme
     past = [t for t in themes if t.model.monday <= today]
     return past[0] if past else (themes[-1] if themes else None)
+
+
+# What the theme current_theme picked is called. The site is static and rebuilt only when
+# content is published, not every day, so no label names "this week": a page built on a
+# Monday must not say 本周 of last week's theme a week later. 本期 and 最近一期 stay true
+# until a newer theme is published, and the dates are always shown beside them.
+def theme_label(theme: Item, today: date) -> str:
+    """本期 (its week holds the build date), 最近一期 (its week is over) or 下一期."""
+    if theme.model.monday <= today <= theme.model.sunday:
+        return "本期"
+    return "最近一期" if theme.model.sunday < today else "下一期"
+
+
+def week_range(theme: Item) -> str:
+    """Monday to Sunday in words, e.g. 2026年11月23日至11月29日 (no ISO week code)."""
+    monday, sunday = theme.model.monday, theme.model.sunday
+    if monday.year != sunday.year:
+        return f"{cn_date(monday)}至{cn_date(sunday)}"
+    return f"{cn_date(monday)}至{sunday.month}月{sunday.day}日"
 
 
 class Renderer:
@@ -175,8 +195,11 @@ class Renderer:
             self._notices_current()[:3]
         news = sorted(self.content.of("news"), key=lambda n: n.model.date, reverse=True)[:5]
         sections = [(k, SECTIONS[k], SECTION_BLURBS[k]) for k in site.sections]
+        theme = current_theme(self.content, self.today)
+        # home.md.j2 prints theme_label as its heading: 本期主题 / 最近一期主题 / 下一期主题.
+        label = theme_label(theme, self.today) + "主题" if theme else ""
         self._page("index.md", "home.md.j2", site=site, notices=notices, news=news,
-                   sections=sections, theme=current_theme(self.content, self.today))
+                   sections=sections, theme=theme, theme_label=label)
 
     def _render_courses(self) -> list[Any]:
         courses = sorted(self.content.of("courses"), key=lambda c: (c.model.order, c.slug))
@@ -286,12 +309,13 @@ class Renderer:
     def _render_themes(self) -> list[Any]:
         themes = sorted(self.content.of("themes"), key=lambda t: t.model.monday, reverse=True)
         current = current_theme(self.content, self.today)
-        current_slug = current.slug if current else ""
-        self._page("themes/index.md", "section_themes.md.j2", themes=themes, current=current_slug)
+        labels = {current.slug: theme_label(current, self.today)} if current else {}
+        listed = [(theme, week_range(theme), labels.get(theme.slug, "")) for theme in themes]
+        self._page("themes/index.md", "section_themes.md.j2", themes=listed)
         nav: list[tuple[str, Any]] = []
-        for theme in themes:
-            self._page(f"themes/{theme.slug}.md", "theme.md.j2", t=theme,
-                       current=theme.slug == current_slug)
+        for theme, dates, label in listed:
+            self._page(f"themes/{theme.slug}.md", "theme.md.j2", t=theme, dates=dates,
+                       label=label)
             nav.append((f"{theme.model.monday.year}年",
                         {safe_title(theme.model.topic): f"themes/{theme.slug}.md"}))
         return ["themes/index.md", *nav_groups(nav)]

@@ -26,7 +26,8 @@ def test_register_study_and_my_study(app, client):
     response = register(client)
     assert response.status_code == 303 and response.headers["Location"] == "/app/study"
     form = client.get("/app/study?lesson=courses/party-spirit/identity").get_data(as_text=True)
-    assert '<option selected value="courses/party-spirit/identity">' in form  # the lesson link fills it
+    # The lesson link fills it in.
+    assert 'value="courses/party-spirit/identity" checked>' in form
     assert study(client).status_code == 303
     assert study(client, lesson="", topic="支部集中学习党章第三章", minutes="45",
                  mode="集中学").status_code == 303

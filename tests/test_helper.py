@@ -100,13 +100,15 @@ def test_member_answers_and_reads_the_rule(browser, site_url):
     page.close()
 
 
-def test_without_javascript_the_rules_are_a_table(browser, site_url, sample_site: BuildResult):
+def test_without_javascript_the_rules_are_cards(browser, site_url, sample_site: BuildResult,
+                                               helper: Helper):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(f"{site_url}/guides/departure-helper.html")
     assert not page.locator("#dx-helper").is_visible()
-    tables = page.locator("table")
-    assert tables.count() == 2
-    text = tables.first.inner_text()
+    assert page.locator("table").count() == 0
+    cards = page.locator(".dx-rule")
+    assert cards.count() == len(helper.rules)
+    text = "\n".join(cards.all_inner_texts())
     assert "开具党员证明信" in text and "转移正式组织关系" in text and "另外" in text
     context.close()

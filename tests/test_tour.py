@@ -21,6 +21,7 @@ from tour_support import (
     LAPTOP,
     WECHAT_PHONE,
     CountingRelay,
+    Person,
     Product,
     Watch,
     field_errors,
@@ -141,69 +142,93 @@ def test_member_and_editor_tour(product: Product, browser):
     member_watch = Watch(phone)
     page = phone.new_page()
 
-    # -- a lesson, from the home page ------------------------------------------------------
-    page.goto(base + "/")
+    member = Person(page, base)
+    thumb = page.locator(".dx-thumb-bar, .thumb-bar")
+
+    # -- a lesson, from the home page, by tapping only ---------------------------------------
+    member.start()
     assert page.title().startswith("流动党员网上党校")
     shot(page, "home")
-    page.locator(".dx-thumb-bar a", has_text="学习").click()
-    page.locator("article a", has_text="流动不流失").click()
-    page.locator(f"article a[href$='{Path(LESSON).name}']").first.click()
+    member.tap(thumb.get_by_role("link", name="学习", exact=True))
+    shot(page, "section-courses")
+    member.tap(page.locator("article a", has_text="流动不流失"))
+    shot(page, "course")
+    member.tap(page.locator(f"article a[href$='{Path(LESSON).name}']"))
     page.wait_for_url("**" + LESSON)
-    assert unlabelled(page) == []
     assert play(page, "audio") > 0.3
     shot(page, "lesson")
-    page.goto(base + VIDEO_LESSON)
+    member.tap(thumb.get_by_role("link", name="学习", exact=True))
+    member.tap(page.locator("article a", has_text="增本领"))
+    member.tap(page.locator(f"article a[href$='{Path(VIDEO_LESSON).name}']"))
+    page.wait_for_url("**" + VIDEO_LESSON)
     assert page.locator("video").get_attribute("playsinline") is not None
     assert play(page, "video") > 0.3
-    page.goto(base + LESSON)
+    page.go_back()
+    page.go_back()
+    page.go_back()  # back on the audio lesson, as a member would with the back button
+    page.wait_for_url("**" + LESSON)
 
     # -- 记录学习: register on the way, the lesson stays filled in -------------------------
-    page.get_by_role("link", name="记录学习").click()
+    member.tap(page.get_by_role("link", name="记录学习"))
     page.wait_for_url("**/app/login**")
-    page.get_by_role("link", name="注册").click()
+    member.tap(page.get_by_role("link", name="注册"))
     page.get_by_label("用户名").fill("宁波老李")
     page.get_by_label("密码", exact=True).fill("港口的灯一夜不灭")
     page.get_by_label("再输入一次密码").fill("港口的灯一夜不灭")
-    assert unlabelled(page) == []
-    page.get_by_role("button", name="注册").click()
+    member.tap(page.get_by_role("button", name="注册"))
     page.wait_for_url("**/app/study**")
-    assert page.get_by_label("学习的课程").input_value() == "courses/party-spirit/identity"
+    assert page.get_by_label("第1课 党员流动不流失").is_checked()  # the lesson came along
     page.get_by_label("学习时长（分钟）").fill("25")
-    page.get_by_label("网上学").check()
+    member.tap(page.get_by_label("网上学"), navigates=False)
     page.get_by_label("学习心得（选填）").fill("在外也要按时交党费、过组织生活。")
-    assert unlabelled(page) == []
-    page.get_by_role("button", name="保存学习记录").click()
-    page.wait_for_url("**/app/me")
+    shot(page, "study")
+    member.tap(page.get_by_role("button", name="保存学习记录"))
+    page.wait_for_url("**/app/me?lesson=courses/party-spirit/identity")
     assert page.locator("#month-minutes").inner_text() == "25"
     logs = page.locator("ul.logs").inner_text()
     assert "党员流动不流失" in logs and "25 分钟" in logs and "待确认" in logs
+    shot(page, "mine")
 
-    # -- the policy helper -----------------------------------------------------------------
-    page.goto(base + "/guides/departure-helper.html")
-    page.get_by_label("农村、社区、机关、企事业单位等").check()
-    page.get_by_label("6 个月以上").check()
-    page.get_by_label("有，党组织健全").check()
-    assert unlabelled(page) == []
-    page.get_by_role("button", name="看看该办什么").click()
+    # -- the policy helper, from 指南 ---------------------------------------------------------
+    member.tap(thumb.get_by_role("link", name="指南", exact=True))
+    shot(page, "section-guides")
+    member.tap(page.locator("article a", has_text="外出前该办什么手续").first)
+    member.tap(page.get_by_label("农村、社区、机关、企事业单位等"), navigates=False)
+    member.tap(page.get_by_label("6 个月以上"), navigates=False)
+    member.tap(page.get_by_label("有，党组织健全"), navigates=False)
+    member.tap(page.get_by_role("button", name="看看该办什么"), navigates=False)
     result = page.locator("#dx-helper-result")
     assert "转移正式组织关系" in result.inner_text()
     result.scroll_into_view_if_needed()
     shot(page, "helper")
+    member.tap(thumb.get_by_role("link", name="指南", exact=True))
+    member.tap(page.locator("article a", has_text="在外期间怎样交党费"))
+    shot(page, "guide")
 
-    # -- the mailbox: mistakes shown beside their fields, then a tracking code -------------
-    page.goto(base + "/app/ask")
-    assert unlabelled(page) == []
-    member_watch.expected_status.add(base + "/app/ask")
-    page.get_by_role("button", name="提交问题").click()
+    # -- an FAQ entry, and asking the branch from it --------------------------------------
+    member.tap(thumb.get_by_role("link", name="问答", exact=True))
+    shot(page, "section-faq")
+    member.tap(page.locator("article a", has_text="不能按时交党费"))
+    shot(page, "faq-entry")
+    member.tap(page.get_by_role("link", name="向支部提问"))
+    page.wait_for_url("**/app/ask**")
+    assert page.get_by_label("问题类别").input_value() == "党费"
+
+    # -- the mailbox from 服务: mistakes shown beside their fields, then a tracking code ----
+    member.tap(thumb.get_by_role("link", name="服务", exact=True))
+    shot(page, "service")
+    member.tap(page.get_by_role("link", name=re.compile("电子信箱")))
+    member_watch.expected_status.add(page.url)
+    member.tap(page.get_by_role("button", name="提交问题"))
     errors = field_errors(page)
     assert [e["field"] for e in errors] == ["question"], errors
     assert all(e["sameBlock"] and 0 <= e["gap"] < 100 and e["text"] for e in errors), errors
     asked_at = datetime.now(UTC)
     page.get_by_label("您的问题").fill(QUESTION)
     page.get_by_label("问题类别").select_option(label="组织关系转接")
-    page.get_by_label("同意编辑部隐去姓名").check()
+    member.tap(page.get_by_label("同意编辑部隐去姓名"), navigates=False)
     shot(page, "ask")
-    page.get_by_role("button", name="提交问题").click()
+    member.tap(page.get_by_role("button", name="提交问题"))
     page.wait_for_url(re.compile(r".*/app/ask/[A-Z0-9-]+$"))
     question_page = page.url
     code = page.locator("#tracking-code").inner_text()
@@ -211,18 +236,40 @@ def test_member_and_editor_tour(product: Product, browser):
     assert page.get_by_role("button", name="复制查询码").is_visible()
     shot(page, "track")
 
-    # -- 流动党员之声: preview, then send ------------------------------------------------------
-    page.goto(base + "/app/voice")
+    # -- 查询进度 with the code, from 服务 ---------------------------------------------------
+    member.tap(thumb.get_by_role("link", name="服务", exact=True))
+    member.tap(page.get_by_role("link", name=re.compile("查询进度")))
+    page.get_by_label("查询码").fill(code.lower().replace("-", " "))
+    shot(page, "lookup")
+    member.tap(page.get_by_role("button", name="查询"))
+    assert page.url == question_page
+
+    # -- 流动党员之声: from its section, preview, then send ----------------------------------
+    member.tap(thumb.get_by_role("link", name="首页", exact=True))
+    member.tap(page.locator("article .dx-sections a", has_text="流动党员之声"))
+    shot(page, "section-voices")
+    member.tap(page.get_by_role("link", name="我要投稿"))
     page.get_by_label("标题", exact=True).fill(ARTICLE_TITLE)
     page.get_by_label("署名", exact=True).fill("宁波老李")
-    page.get_by_label("正文（支持 Markdown）").fill(ARTICLE_BODY)
-    page.get_by_label("我同意文章经编辑审核后").check()
-    assert unlabelled(page) == []
-    page.get_by_role("button", name="预览").click()
+    page.get_by_label(re.compile("^正文")).fill(ARTICLE_BODY)
+    member.tap(page.get_by_label("我同意文章经编辑审核后"), navigates=False)
+    member.tap(page.get_by_role("button", name="预览"))
     assert page.locator(".preview strong", has_text="学完记下来").is_visible()
-    page.get_by_role("button", name="投稿").click()
+    shot(page, "voice-preview")
+    member.tap(page.get_by_role("button", name="投稿"))
     page.wait_for_url(re.compile(r".*/app/voice/[A-Z0-9-]+$"))
     article_page = page.url
+
+    # -- news and the weekly theme, from the home page -------------------------------------
+    member.tap(thumb.get_by_role("link", name="首页", exact=True))
+    member.tap(page.locator("article .dx-sections a", has_text="党建动态"))
+    shot(page, "section-news")
+    member.tap(page.locator("article li a").first)
+    shot(page, "news-entry")
+    member.tap(thumb.get_by_role("link", name="首页", exact=True))
+    member.tap(page.locator("article .dx-sections a", has_text="每周主题"))
+    member.tap(page.locator("article li a").first)
+    shot(page, "theme")
 
     # -- the editor, on a laptop -----------------------------------------------------------
     laptop = browser.new_context(**LAPTOP)
@@ -245,6 +292,9 @@ def test_member_and_editor_tour(product: Product, browser):
 
     row.get_by_role("link").click()
     assert QUESTION in desk.locator(".member-text").inner_text()
+    desk.set_viewport_size(WECHAT_PHONE["viewport"])
+    shot(desk, "editor-item")
+    desk.set_viewport_size(LAPTOP["viewport"])
     desk.get_by_label("答复或理由").fill(ANSWER)
     desk.get_by_role("button", name="答复", exact=True).click()
     # The asker allowed publishing: the editor checks the text that will be public (their
@@ -258,7 +308,8 @@ def test_member_and_editor_tour(product: Product, browser):
     desk.get_by_role("button", name="采用", exact=True).click()
     desk.goto(base + "/app/editor/")
     started = time.monotonic()
-    desk.get_by_role("button", name=re.compile("发布到网站")).click()
+    desk.get_by_role("link", name=re.compile("发布到网站")).click()
+    desk.get_by_role("button", name="确认发布到网站").click()
     assert "已写入 2 条，正在重新生成网站" in desk.locator("main").inner_text()
     # The editor refreshes the queue until it reports the rebuilt site (as the page says).
     deadline = time.monotonic() + 120
@@ -285,14 +336,14 @@ def test_member_and_editor_tour(product: Product, browser):
         time.sleep(0.2)
     visible_after = time.monotonic() - started
     print(f"publish to visible with a complete search index: {visible_after:.1f} s")
-    link.click()
+    member.tap(link)
     page.wait_for_url(article_url)
     assert page.locator("article h1").inner_text() == ARTICLE_TITLE
     assert page.locator("article strong", has_text="学完记下来").is_visible()
     titles = search(page, "集装箱")
     assert ARTICLE_TITLE in titles, titles
     # Search is whole after the rebuild: an old page of the sample is still found.
-    page.goto(base + "/index.html")
+    member.tap(thumb.get_by_role("link", name="首页", exact=True))
     assert any("活动证" in t for t in search(page, "活动证"))
 
     laptop.close()

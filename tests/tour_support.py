@@ -212,3 +212,75 @@ def field_errors(page) -> list[dict]:
 def shot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+# -- a member who only taps --------------------------------------------------------------
+# Latin words a member may meet on a Chinese page: none but these.
+ALLOWED_LATIN = {"QQ", "VX", "APP"}
+MIN_TARGET = 44  # px, the smallest thing a thumb should have to hit
+
+PAGE_PROBLEMS = """(allowed) => {
+  const problems = [];
+  const width = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth > width + 1)
+    problems.push('page wider than the screen: ' + document.documentElement.scrollWidth);
+  for (const el of document.querySelectorAll('main *, article *, .md-content *')) {
+    const r = el.getBoundingClientRect();
+    if (r.width && r.right > width + 1 && getComputedStyle(el).position !== 'fixed'
+        && !el.closest('.scroll, pre, .md-typeset__scrollwrap, table'))
+      problems.push('overflows 360 px: ' + el.tagName + ' ' + (el.innerText || '').slice(0, 30));
+  }
+  // Visible text, leaving out codes a member copies (the tracking code) and code samples.
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  let text = '';
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!el || el.closest('.code, code, pre, kbd, script, style, [translate="no"]')) continue;
+    if (!el.checkVisibility()) continue;
+    text += ' ' + node.textContent;
+  }
+  const words = (text.match(/[A-Za-z][A-Za-z]+/g) || [])
+    .filter(w => !allowed.includes(w.toUpperCase()));
+  if (words.length) problems.push('English on the page: ' + [...new Set(words)].join(' '));
+  return problems.slice(0, 10);
+}"""
+
+
+class Person:
+    """A member on a phone who knows only the home page: every step is a tap on something
+    visible and at least 44 px tall, and every page they reach is checked for text wider
+    than the screen, English words and unlabelled controls."""
+
+    def __init__(self, page, base: str) -> None:
+        self.page, self.base = page, base
+        self.seen: list[str] = []
+
+    def start(self) -> None:
+        self.page.goto(self.base + "/")  # the one address they were given
+        self.look()
+
+    def tap(self, locator, navigates: bool = True) -> None:
+        target = locator.first if locator.count() > 1 else locator
+        target.scroll_into_view_if_needed()
+        assert target.is_visible(), f"not visible: {locator}"
+        # A checkbox or radio button is hit through its label, which is the target.
+        box = target.evaluate("""el => {
+            const t = (el.type === 'radio' || el.type === 'checkbox')
+                ? (el.closest('label') || (el.labels && el.labels[0]) || el) : el;
+            const r = t.getBoundingClientRect();
+            return {height: r.height, width: r.width};
+        }""")
+        assert box and box["height"] >= MIN_TARGET - 0.5, (
+            f"too small to tap ({box and round(box['height'])} px): {locator} on {self.page.url}")
+        if navigates:
+            with self.page.expect_navigation():
+                target.tap()
+        else:
+            target.tap()
+        self.look()
+
+    def look(self) -> None:
+        problems = self.page.evaluate(PAGE_PROBLEMS, sorted(ALLOWED_LATIN))
+        problems += [f"unlabelled: {c}" for c in unlabelled(self.page)]
+        assert problems == [], (self.page.url, problems)
+        self.seen.append(self.page.url)

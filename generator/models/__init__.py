@@ -7,6 +7,7 @@ from generator.models.faq import FaqEntry
 from generator.models.guides import Guide
 from generator.models.helper import Helper
 from generator.models.posts import NewsItem, Notice, ShowcaseStory, Voice
+from generator.models.search import SearchTerms
 from generator.models.site import SiteConfig
 from generator.models.themes import Theme
 
@@ -23,4 +24,11 @@ CONTENT_TYPES: dict[str, type] = {
     "helper": Helper,
 }
 
-__all__ = ["CONTENT_TYPES", "SiteConfig"]
+# Files directly under content/ that configure the whole site rather than one page;
+# site.yaml must exist, the others are optional.
+SINGLE_FILES: dict[str, type] = {
+    "site.yaml": SiteConfig,
+    "search.yaml": SearchTerms,
+}
+
+__all__ = ["CONTENT_TYPES", "SINGLE_FILES", "SearchTerms", "SiteConfig"]

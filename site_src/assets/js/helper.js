@@ -1,6 +1,8 @@
 /* The departure helper （外出前该办什么手续）. The rules are data in the page; evaluate()
    follows the same contract as generator/helper.py, and the tests hold the two to the
-   same table of cases. Without JavaScript the page shows the rules as a table. */
+   same table of cases. Without JavaScript the page shows every rule as a card and no form;
+   with it, this script shows the form, folds the cards under 查看全部规则 below the
+   result, and keeps the result in step with the answers once it is shown. */
 (function () {
   "use strict";
 
@@ -75,10 +77,23 @@
     return out;
   }
 
+  // The full list of rules stays on the page, folded: the form and the result come first.
+  var all = document.getElementById("dx-helper-all");
+  if (all) {
+    var folded = el("details", "", "dx-helper-rules");
+    folded.appendChild(el("summary", "查看全部规则"));
+    all.parentNode.insertBefore(folded, all);
+    folded.appendChild(all);
+  }
+
   form.hidden = false;
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     show(helper, evaluate(helper, answers()), result);
     result.scrollIntoView({ behavior: "smooth", block: "start" });
+  });
+  // A result on screen always answers the answers on screen: changing one updates it.
+  form.addEventListener("change", function () {
+    if (result.childNodes.length) { show(helper, evaluate(helper, answers()), result); }
   });
 })();
