@@ -374,7 +374,7 @@ def publish_now():
     if result.refused:
         flash(f"{len(result.refused)} 条未能发布，仍留在队列中，原因见下方“未能发布”。", "error")
     if result.git_error:
-        flash(f"内容已写入，但 git 提交失败：{result.git_error}", "error")
+        flash(f"内容已写入，但提交到内容版本库失败：{result.git_error}", "error")
     return redirect(url_for("editor.queue"), 303)
 
 

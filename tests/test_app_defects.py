@@ -218,7 +218,7 @@ def test_my_data_is_a_readable_chinese_page(app, client):
                   "记录时间", "2026-11-21 01:30", "已确认", "2026-11-21 09:05", "北京时间"):
         assert words in text, words
     assert "study_logs" not in text and "\\u" not in page and "minutes" not in text
-    link = re.search(r'<a[^>]*href="([^"]+)"[^>]*>下载 JSON 文件</a>', page)
+    link = re.search(r'<a[^>]*href="([^"]+)"[^>]*>下载数据文件</a>', page)
     assert link and link[1] == "/app/me/export.json"
 
 
@@ -555,7 +555,7 @@ def test_member_and_editor_pages_speak_chinese(app, client, editor):
     for url, response in pages.items():
         assert response.status_code == 200, url
         text = visible_text(response.get_data(as_text=True))
-        english = set(ENGLISH.findall(text)) - {"JSON"}  # the download's file type
+        english = set(ENGLISH.findall(text))
         assert not english, (url, english)
         assert not HALF_WIDTH_BRACKET.search(text), (url, HALF_WIDTH_BRACKET.search(text))
 

@@ -108,6 +108,14 @@ def test_bytes_a_phone_receives(product: Product, browser):
         assert any("活动证" in t for t in titles), titles
         assert [u for u in watch.requests if "search_index" in u]
         assert [u for u in watch.requests if "workers/search." in u]
+        # Then the app, first visit: 服务 in the thumb bar, then the mailbox form.
+        page.goto(relay.url + "/service/index.html")  # (search covers the page; a measurement)
+        settle(page)
+        relay.take()
+        page.get_by_role("link", name=re.compile("电子信箱")).first.click()
+        page.wait_for_url("**/app/ask")
+        settle(page)
+        app_first = relay.take()
     finally:
         context.close()
         relay.close()
@@ -122,6 +130,7 @@ def test_bytes_a_phone_receives(product: Product, browser):
         f"| first visit to a lesson page (`{LESSON}`) | {kb(first)} | < 100 KB |",
         f"| next page (the next lesson, cache warm) | {kb(second)} | < 15 KB |",
         f"| opening search and searching 活动证 | {kb(settled_search)} | only now the index |",
+        f"| first app page after the site (/app/ask from 信息服务) | {kb(app_first)} | < 20 KB |",
         "",
         f"Search index: {kb(index.stat().st_size)} raw, {kb(index_gz.stat().st_size)} "
         f"gzip for {pages} pages = {index_gz.stat().st_size / pages / 1024:.2f} KB gzip per "
@@ -132,6 +141,7 @@ def test_bytes_a_phone_receives(product: Product, browser):
     ]))
     assert first < 100 * 1024, kb(first)
     assert second < 15 * 1024, kb(second)
+    assert app_first < 20 * 1024, kb(app_first)
     assert watch.errors == []
     assert watch.foreign() == []
 
@@ -171,7 +181,9 @@ def test_member_and_editor_tour(product: Product, browser):
     # -- 记录学习: register on the way, the lesson stays filled in -------------------------
     member.tap(page.get_by_role("link", name="记录学习"))
     page.wait_for_url("**/app/login**")
+    shot(page, "login")
     member.tap(page.get_by_role("link", name="注册"))
+    shot(page, "register")
     page.get_by_label("用户名").fill("宁波老李")
     page.get_by_label("密码", exact=True).fill("港口的灯一夜不灭")
     page.get_by_label("再输入一次密码").fill("港口的灯一夜不灭")
@@ -188,6 +200,13 @@ def test_member_and_editor_tour(product: Product, browser):
     logs = page.locator("ul.logs").inner_text()
     assert "党员流动不流失" in logs and "25 分钟" in logs and "待确认" in logs
     shot(page, "mine")
+    member.tap(page.get_by_role("link", name=re.compile("查看和下载我的全部记录")))
+    assert "宁波老李" in page.locator("main").inner_text()
+    shot(page, "my-data")
+    page.go_back()
+    member.tap(page.get_by_role("link", name=re.compile("我结对帮学的党员")))
+    shot(page, "buddy")
+    page.go_back()
 
     # -- the policy helper, from 指南 ---------------------------------------------------------
     member.tap(thumb.get_by_role("link", name="指南", exact=True))
