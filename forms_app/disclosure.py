@@ -66,10 +66,12 @@ class Proposal:
     answer: str
     question_marked: list[tuple[str, pii.Finding | None]]
     answer_marked: list[tuple[str, pii.Finding | None]]
+    title_marked: list[tuple[str, pii.Finding | None]]
 
     @property
     def removed(self) -> int:
-        return sum(1 for _, found in self.question_marked + self.answer_marked if found)
+        return sum(1 for _, found in self.question_marked + self.answer_marked
+                   + self.title_marked if found)
 
 
 def propose(item: Submission, question: str | None = None, answer: str | None = None,
@@ -84,9 +86,10 @@ def propose(item: Submission, question: str | None = None, answer: str | None = 
     public_question = _scrubbed(question_marked)
     title = one_line(title if title is not None else item.public_title or "")
     title_marked = _marked(title, names) if title else []
+    # (a title with personal data is scrubbed too; 原文 shows the member's own words only)
     return Proposal(_scrubbed(title_marked) if title else suggest_title(public_question),
                     public_question, _scrubbed(answer_marked),
-                    title_marked + question_marked, answer_marked)
+                    question_marked, answer_marked, title_marked)
 
 
 def confirm(session: Session, item: Submission, version: int, title: str, question: str,

@@ -292,6 +292,9 @@ def delete_account():
     user = s.get(User, current_user.id)
     if user.is_editor:
         abort(403)
+    if request.form.get("confirm") != "yes":
+        # It cannot be undone: one more page says what goes, and asks (no script needed).
+        return render_template("members/delete.html", form=ConfirmForm())
     audit.record(s, audit.actor_name(user), "erase", ip=client_ip(), detail="account deleted")
     s.delete(user)
     s.commit()

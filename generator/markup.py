@@ -22,6 +22,7 @@ from html.parser import HTMLParser
 import markdown
 import nh3
 from markdown.extensions import Extension
+from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 from markdownify import MarkdownConverter
 
@@ -60,11 +61,30 @@ class _Simplify(Treeprocessor):
                 element.tag, element.text = "span", alt
 
 
+_LIST_ITEM = re.compile(r"^[ ]{0,3}(?:[-+*]|\d{1,9}[.)])[ \t]+\S")
+
+
+class _ListsAfterLines(Preprocessor):
+    """A list right under a line of text ("几点体会：" then "- …"), as people write it:
+    Markdown wants a blank line before the list, members do not know that."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        out: list[str] = []
+        for line in lines:
+            previous = out[-1] if out else ""
+            if (_LIST_ITEM.match(line) and previous.strip() and not _LIST_ITEM.match(previous)
+                    and not previous.startswith((" ", "\t"))):
+                out.append("")
+            out.append(line)
+        return out
+
+
 class PlainInput(Extension):
     """Member Markdown without raw HTML: `<b>` or `<script>` stays visible text."""
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Markdown's API)
         md.preprocessors.deregister("html_block")
+        md.preprocessors.register(_ListsAfterLines(md), "dx_lists_after_lines", 25)
         md.inlinePatterns.deregister("html")
         md.treeprocessors.register(_Simplify(md), "dx_simplify", 1)
 

@@ -205,7 +205,11 @@ def test_member_exports_and_deletes_own_data(app, client):
     study(client)
     exported = client.get("/app/me/export").get_json()
     assert exported["username"] == "老王" and exported["study_logs"][0]["minutes"] == 30
-    assert client.post("/app/me/delete").status_code == 303
+    # It asks first, and nothing is deleted until the member confirms.
+    first = client.post("/app/me/delete")
+    assert first.status_code == 200 and "不能恢复" in first.get_data(as_text=True)
+    assert client.get("/app/me").status_code == 200  # still signed in, still there
+    assert client.post("/app/me/delete", data={"confirm": "yes"}).status_code == 303
     from sqlalchemy import func, select
 
     from forms_app import db

@@ -210,7 +210,7 @@ def test_member_actions_are_recorded_under_a_pseudonym(app, client, editor):
     assert actions == [("编辑甲", "login"), (wang, "logout"), (wang, "login"),
                        (wang, "export"), (wang, "password"), (helper, "login"),
                        (helper, "confirm_study")]
-    assert client.post("/app/me/delete").status_code == 303
+    assert client.post("/app/me/delete", data={"confirm": "yes"}).status_code == 303
     assert [(r[2], r[4], r[8]) for r in rows(app)][-1] == (wang, "erase", "account deleted")
     assert "老王" not in repr(rows(app)) and "帮学人" not in repr(rows(app))
 
@@ -237,7 +237,7 @@ def test_the_audit_page_shows_readable_labels(app, client, admin):
     assert "<td>投稿人（凭查询码）</td>" in page and "<td>未登录的访客</td>" in page
     assert "member:" not in page
     wang = user_id(app, "老王")
-    assert member.post("/app/me/delete").status_code == 303
+    assert member.post("/app/me/delete", data={"confirm": "yes"}).status_code == 303
     page = admin.get("/app/editor/audit").get_data(as_text=True)
     assert "老王" not in page
     assert page.count(f"<td>已删除的成员（编号 {wang}）</td>") == 2  # the login, the erase
@@ -248,7 +248,7 @@ def test_a_new_account_on_a_deleted_members_id_is_not_shown_as_the_actor(app, ad
     add_user(app, "老王")
     member = app.test_client()
     login(member, "老王")
-    member.post("/app/me/delete")
+    member.post("/app/me/delete", data={"confirm": "yes"})
     add_user(app, "小李")
     newcomer = app.test_client()
     login(newcomer, "小李")

@@ -123,3 +123,14 @@ def test_short_title_cuts_long_questions():
     long = "我" * 100
     assert short_title(long) == "我" * 39 + "…"
     assert short_title("  外出  打工\n半年 ") == "外出 打工 半年"
+
+
+def test_a_list_right_under_a_line_is_a_list_as_the_form_says():
+    # The article form says "每行以 - 开头就是列表"; members write it under a line of text.
+    html = render_markdown("几点体会：\n- 出门前开证明信\n- 到了厂里找组织\n\n外出：\n1. 第一\n2. 第二")
+    assert "<p>几点体会：</p>\n<ul>\n<li>出门前开证明信</li>" in html
+    assert "<ol>\n<li>第一</li>" in html
+    exported = member_markdown("几点体会：\n- 出门前开证明信")
+    assert render_markdown(exported) == render_markdown("几点体会：\n- 出门前开证明信")
+    # Code stays code: an indented line that looks like a list item is not touched.
+    assert "<pre><code>- 不是列表" in render_markdown("代码：\n\n    - 不是列表")
