@@ -13,6 +13,7 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 login_manager.login_view = "members.login"
 login_manager.login_message = "请先登录。"
+login_manager.login_message_category = "info"  # a note, not a success (nor an error)
 login_manager.session_protection = "strong"
 
 

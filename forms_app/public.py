@@ -3,13 +3,14 @@ tracking pages, the privacy notice and the health check."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select, text
 
-from forms_app import audit, db, moderation, publish
+from forms_app import audit, db, moderation, publish, tracking_code
 from forms_app.extensions import client_ip
 from forms_app.forms import CATEGORIES, AskForm, ConfirmForm, LookupForm, ReviseForm, VoiceForm
 from forms_app.models import AuditEntry, Submission
@@ -100,7 +101,13 @@ def lookup():
             item = moderation.by_code(db.session(), kind, form.code.data)
             if item is not None:
                 return redirect(track_url(item), 303)
-        form.code.errors.append("没有找到这个查询码，请核对后再试。")
+        typed = re.sub(r"[\s\-–—_.]", "", form.code.data or "")
+        if len(typed) != tracking_code.LENGTH:  # a code cut short or run on: say so
+            form.code.errors.append(
+                f"查询码是 {tracking_code.LENGTH} 位字母和数字（如 ABCD-EFGH-JKMN-PQRS），"
+                f"您输入了 {len(typed)} 位，请核对后再试。")
+        else:
+            form.code.errors.append("没有找到这个查询码，请核对后再试。")
     return render_template("public/lookup.html", form=form), 404 if form.errors else 200
 
 

@@ -297,3 +297,10 @@ def test_guessing_tracking_codes_is_rate_limited(tmp_path, sqlite_url):
     client = app.test_client()
     statuses = [client.get(f"/app/ask/{'A' * 15}{c}").status_code for c in "23456789"]
     assert statuses[:5] == [404] * 5 and statuses[5:] == [429] * 3
+
+
+def test_a_tracking_code_of_the_wrong_length_is_named_as_such(client):
+    short = client.post("/app/track", data={"code": "ABCD-EFGH"}).get_data(as_text=True)
+    assert "查询码是 16 位字母和数字" in short and "您输入了 8 位" in short
+    wrong = client.post("/app/track", data={"code": "ABCD-EFGH-JKMN-PQRS"})
+    assert wrong.status_code == 404 and "没有找到这个查询码" in wrong.get_data(as_text=True)

@@ -122,3 +122,12 @@ def test_app_pages_carry_the_site_header_and_thumb_bar(client):
     services = client.get("/app/").get_data(as_text=True)
     for href, word in SERVICES.items():
         assert any(h == href and word in text for h, text in links(services)), href
+
+
+def test_please_log_in_is_a_note_not_a_success(client):
+    page = client.get("/app/study", follow_redirects=True).get_data(as_text=True)
+    assert '<p class="flash info" role="status">请先登录。</p>' in page
+
+
+def test_the_hotline_in_a_notice_dials(sample_site):
+    assert ("tel:12371", "12371") in links(page(sample_site, "notices/card-annual-check.html"))
