@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from forms_app import audit, moderation
 from forms_app.lessons import content_dir
-from forms_app.models import Submission, utcnow
+from forms_app.models import AuditEntry, Submission, utcnow
 from forms_app.states import QUESTION, VOICE
 from forms_app.working_days import beijing
 from generator.build import DEFAULT_OUT, build_site
@@ -134,8 +134,6 @@ def unconfirmed_count(session: Session) -> int:
 
 def last_rebuild(session: Session):
     """The newest rebuild result in the audit log, or None."""
-    from forms_app.models import AuditEntry
-
     return session.scalar(select(AuditEntry).where(AuditEntry.action.in_(REBUILD_ACTIONS))
                           .order_by(AuditEntry.id.desc()).limit(1))
 

@@ -152,6 +152,22 @@ def site_url(sample_site: BuildResult):
     server.server_close()
 
 
+def type_search(page, query: str) -> None:
+    """Open the site's search (header button) and type query as a member would, waiting
+    until results show or about 15 s have passed."""
+    page.locator("label.md-header__button[for='__search']").click()
+    box = page.locator("input.md-search__input")
+    results = page.locator(".md-search-result__item")
+    box.press_sequentially(query)
+    # Material searches on the key event that ends an IME composition: End stands in. The
+    # worker indexes in the background, so a person may have to press again: so does this.
+    for _ in range(60):
+        box.press("End")
+        page.wait_for_timeout(250)
+        if results.count():
+            break
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium driven by Playwright (no browser download)."""
@@ -258,6 +274,15 @@ def add_user(app, username: str, role: str = "member", password: str = "长江�
 
 def login(client, username: str, password: str = "长江黄河都是好风景"):
     return client.post("/app/login", data={"username": username, "password": password})
+
+
+@pytest.fixture
+def editor(app):
+    """A test client signed in as the editor 编辑甲."""
+    add_user(app, "编辑甲", role="editor")
+    client = app.test_client()
+    assert login(client, "编辑甲").status_code == 303
+    return client
 
 
 def ask(client, **fields: Any):

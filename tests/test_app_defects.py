@@ -107,14 +107,6 @@ def study(client, **fields):
     return client.post("/app/study", data=data)
 
 
-@pytest.fixture
-def editor(app):
-    add_user(app, "编辑甲", role="editor")
-    client = app.test_client()
-    login(client, "编辑甲")
-    return client
-
-
 def act(client, item, action, **fields):
     return client.post(f"/app/editor/item/{item.id}", data={
         "action": action, "version": item.version, **fields})

@@ -12,14 +12,6 @@ from forms_app import db
 from forms_app.models import AuditEntry, Submission
 
 
-@pytest.fixture
-def editor(app):
-    add_user(app, "编辑甲", role="editor")
-    client = app.test_client()
-    login(client, "编辑甲")
-    return client
-
-
 def act(client, item, action, text=None, version=None, preset=None):
     data = {"action": action, "version": item.version if version is None else version}
     if text is not None:

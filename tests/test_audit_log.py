@@ -51,14 +51,6 @@ def act(client, item, action, text=None, preset=None):
 
 
 @pytest.fixture
-def editor(app):
-    add_user(app, "编辑甲", role="editor")
-    client = app.test_client()
-    assert login(client, "编辑甲").status_code == 303
-    return client
-
-
-@pytest.fixture
 def admin(app):
     add_user(app, "管理员", role="admin")
     client = app.test_client()

@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import code_of, confirm_public, item_by_code
+from conftest import code_of, confirm_public, item_by_code, type_search
 from hostile_corpus import AUTHORS, BODIES, QUESTIONS, TITLES
 from werkzeug.serving import make_server
 
@@ -142,16 +142,8 @@ def test_hostile_input_runs_nowhere_it_reaches(browser, hostile_site):
         b.visit(f"{base}/{eighth.published_path.removesuffix('.yaml')}.html")
         nav = b.page.locator("nav.md-nav--primary").inner_text()
         # Search results: the index holds the hostile titles and bodies.
-        b.page.locator("label.md-header__button[for='__search']").click()
-        box = b.page.locator("input.md-search__input")
-        box.press_sequentially("点我")
-        results = b.page.locator(".md-search-result__item")
-        for _ in range(60):
-            box.press("End")
-            b.page.wait_for_timeout(250)
-            if results.count():
-                break
-        assert results.count() > 0
+        type_search(b.page, "点我")
+        assert b.page.locator(".md-search-result__item").count() > 0
         b.probe()
         # The member's tracking pages and the article preview.
         for code in voices:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import jieba
 import pytest
+from conftest import type_search
 
 from generator.build import BuildResult
 from generator.checks import check
@@ -89,17 +90,7 @@ def search(page, site_url: str, query: str) -> list[dict[str, str]]:
     """Open the site's search, type the query as a member would, and return each result
     page, best first: its path, its title and the words Material highlights (?h=)."""
     page.goto(f"{site_url}/index.html")
-    page.locator("label.md-header__button[for='__search']").click()
-    box = page.locator("input.md-search__input")
-    results = page.locator(".md-search-result__item")
-    box.press_sequentially(query)
-    # Material searches on the key event that ends an IME composition: End stands in. The
-    # worker indexes in the background, so a person may have to press again: so does this.
-    for _ in range(40):
-        box.press("End")
-        page.wait_for_timeout(250)
-        if results.count():
-            break
+    type_search(page, query)
     return page.evaluate("""() => [...document.querySelectorAll('.md-search-result__item')]
         .map(item => {
             const url = new URL(item.querySelector('a.md-search-result__link').href);

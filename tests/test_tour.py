@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from conftest import type_search
 from tour_support import (
     EDITOR_PASSWORD,
     LAPTOP,
@@ -66,16 +67,7 @@ def play(page, selector: str) -> float:
 
 def search(page, word: str) -> list[str]:
     """Open the site's search, type a Chinese word, return the result titles."""
-    page.locator("label.md-header__button[for='__search']").click()
-    box = page.locator("input.md-search__input")
-    results = page.locator(".md-search-result__item")
-    box.press_sequentially(word)
-    # Material searches on the key event that ends an IME composition: End stands in.
-    for _ in range(60):
-        box.press("End")
-        page.wait_for_timeout(250)
-        if results.count():
-            break
+    type_search(page, word)
     return [t.replace("\u200b", "") for t in
             page.locator(".md-search-result__article h1").all_inner_texts()]
 
