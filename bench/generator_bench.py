@@ -69,6 +69,7 @@ def synthesize(root: Path, n: int, seed: int = 7) -> None:
                         encoding="utf-8")
 
     shutil.copy(ROOT / "content" / "site.yaml", root / "site.yaml")
+    shutil.copytree(ROOT / "content" / "basis", root / "basis")
     lessons, faqs = int(n * 0.8), n // 10
     news = n - lessons - faqs
     topics = ["党性教育", "党风廉政", "创业技能", "种养殖技术", "法律法规"]
@@ -79,7 +80,8 @@ def synthesize(root: Path, n: int, seed: int = 7) -> None:
                          "body": body(1500)} for i in range(min(10, lessons - c))]})
     for i in range(faqs):
         dump(root / "faq" / f"faq-{i:04d}.yaml", {
-            "question": f"问题 {i}?", "answer": body(300), "basis": ["某文件"],
+            "question": f"问题 {i}?", "answer": body(300),
+            "basis": [{"doc": "central-1994-card", "clause": "查验"}],
             "reviewed_on": "2026-11-01", "tags": [rng.choice(["党费", "组织关系", "活动证"])]})
     for i in range(news):
         dump(root / "news" / f"news-{i:04d}.yaml", {

@@ -2,8 +2,9 @@
 personal data removed (forms_app/pii.py), as an editor confirmed them.
 
 Nothing of a question is published until an editor has seen the text that will be public,
-with what was removed marked, and confirmed it. The confirmed text is kept on the item
-(public_question, public_answer) and is what Publish exports.
+with what was removed marked, picked the clauses the answer rests on (forms_app/basis_pick.py)
+and confirmed it. The confirmed text and clauses are kept on the item (public_question,
+public_answer, public_basis) and are what Publish exports.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from forms_app import audit, pii
+from forms_app import audit, basis_pick, pii
+from forms_app.forms import PublicTextForm
 from forms_app.models import Submission, utcnow
 from generator.plaintext import one_line, short_title, visible
 
@@ -92,9 +94,31 @@ def propose(item: Submission, question: str | None = None, answer: str | None = 
                     question_marked, answer_marked, title_marked)
 
 
+def panel(item: Submission, public: PublicTextForm | None = None
+          ) -> tuple[Proposal | None, PublicTextForm | None]:
+    """The 公开前核对 panel of an answered question its asker allowed to publish: the
+    proposal and its form (the editor's posted form, when it has errors, as posted)."""
+    if not (item.kind == "question" and item.state in ("answered", "published")
+            and item.allow_publish and item.personal_erased_at is None):
+        return None, None
+    if public is not None and public.errors:
+        return propose(item), public
+    proposal = propose(item, public.question.data if public else None,
+                       public.answer.data if public else None,
+                       public.title.data if public else None)
+    form = PublicTextForm(formdata=None, version=item.version, title=proposal.title,
+                          question=proposal.question, answer=proposal.answer,
+                          basis=public.basis.data if public
+                          else basis_pick.values(item.public_basis))
+    return proposal, form
+
+
 def confirm(session: Session, item: Submission, version: int, title: str, question: str,
-            answer: str, editor: str, ip: str | None) -> None:
-    """Keep the confirmed public text (scrubbed once more) and record who confirmed it."""
+            answer: str, basis: list[dict[str, str]], editor: str, ip: str | None) -> None:
+    """Keep the confirmed public text (scrubbed once more) and the clauses it rests on,
+    and record who confirmed them."""
+    if not basis:  # the form refuses this first; nothing is published without a basis
+        raise ValueError("no basis picked")
     proposal = propose(item, question, answer, title)
     result = session.execute(
         update(Submission)
@@ -102,7 +126,8 @@ def confirm(session: Session, item: Submission, version: int, title: str, questi
                Submission.state == "answered", Submission.allow_publish.is_(True),
                Submission.personal_erased_at.is_(None))
         .values(public_title=proposal.title, public_question=proposal.question,
-                public_answer=proposal.answer, public_confirmed_at=utcnow(),
+                public_answer=proposal.answer, public_basis=basis_pick.to_json(basis),
+                public_confirmed_at=utcnow(),
                 publish_error=None, version=version + 1, updated_at=utcnow())
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:

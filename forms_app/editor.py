@@ -20,7 +20,7 @@ from flask_login import current_user
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
-from forms_app import audit, db, disclosure, moderation, publish
+from forms_app import audit, basis_pick, db, disclosure, moderation, publish
 from forms_app.extensions import client_ip, login_manager
 from forms_app.forms import ConfirmForm, ItemActionForm, PublicTextForm, choices
 from forms_app.models import AuditEntry, StudyLog, Submission, User
@@ -130,6 +130,7 @@ def queue():
         next_after=next_after, due_status=moderation.due_status, form=ConfirmForm(),
         bulk_actions=[ACTIONS[a] for a in BULK_ACTIONS], unconfirmed=unconfirmed,
         reasons=_bulk_reasons(kind), publishable=publishable, refused=refused,
+        needs_basis=publish.needs_basis(s, PAGE_SIZE),
         to_confirm=publish.unconfirmed_count(s), rebuild=publish.last_rebuild(s),
         rebuilding=_rebuilding())
 
@@ -157,21 +158,6 @@ def _item(item_id: int) -> Submission:
     return item
 
 
-def _disclosure(item: Submission, public: PublicTextForm | None = None):
-    """The public-text panel of an answered question its asker allowed to publish."""
-    if not (item.kind == "question" and item.state in ("answered", "published")
-            and item.allow_publish and item.personal_erased_at is None):
-        return None, None
-    if public is not None and public.errors:
-        return disclosure.propose(item), public
-    proposal = disclosure.propose(item, public.question.data if public else None,
-                                  public.answer.data if public else None,
-                                  public.title.data if public else None)
-    form = PublicTextForm(formdata=None, version=item.version, title=proposal.title,
-                          question=proposal.question, answer=proposal.answer)
-    return proposal, form
-
-
 def _render_item(item: Submission, form: ItemActionForm | None = None,
                  revealed: bool = False, status: int = 200,
                  public: PublicTextForm | None = None):
@@ -182,7 +168,9 @@ def _render_item(item: Submission, form: ItemActionForm | None = None,
     # Each kind only its own reasons; the box for free text is above this list.
     form.preset.choices = choices([("", "（不选：用上面框里写的文字）")] +
                                   [(r, r) for r in REJECT_REASONS_BY_KIND[item.kind]])
-    proposal, public_form = _disclosure(item, public)
+    proposal, public_form = disclosure.panel(item, public)
+    picker = None if public_form is None else basis_pick.picker(
+        public_form.basis.data or [], public_form.answer.data)
     actors = audit.actor_labels(s, history)
     for entry in history:  # someone with the tracking code: this item's asker or author
         if entry.actor in audit.CODE_HOLDER_LABELS:
@@ -192,7 +180,7 @@ def _render_item(item: Submission, form: ItemActionForm | None = None,
         "editor/item.html", item=item, history=history, form=form, revealed=revealed,
         actions=actions, presets=any(a.name in PRESET_ACTIONS for a in actions),
         due_status=moderation.due_status(item), action_labels=audit.ACTION_LABELS,
-        confirm=ConfirmForm(), proposal=proposal, public_form=public_form,
+        confirm=ConfirmForm(), proposal=proposal, public_form=public_form, picker=picker,
         actors=actors), status
 
 
@@ -236,8 +224,9 @@ def act(item_id: int):
 @bp.post("/item/<int:item_id>/public")
 @editor_required
 def confirm_public(item_id: int):
-    """The editor confirms the question and answer as the public FAQ will show them. Text
-    that still holds personal data is shown again, marked, instead of being stored."""
+    """The editor confirms the question and answer as the public FAQ will show them, with
+    the clauses the answer rests on. Text that still holds personal data is shown again,
+    marked, instead of being stored; no clause, or one not in content/basis/, is refused."""
     item = _item(item_id)
     form = PublicTextForm()
     if not form.validate_on_submit() or not form.version.data.isdigit():
@@ -249,7 +238,8 @@ def confirm_public(item_id: int):
         return _render_item(item, public=form, status=400)
     try:
         disclosure.confirm(db.session(), item, int(form.version.data), form.title.data,
-                           form.question.data, form.answer.data, current_user.username,
+                           form.question.data, form.answer.data,
+                           basis_pick.citations(form.basis.data), current_user.username,
                            client_ip())
     except disclosure.Conflict:
         db.session().expire_all()

@@ -13,6 +13,7 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -30,6 +31,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from forms_app import basis_pick
 from forms_app.models import utcnow
 from forms_app.working_days import beijing
 
@@ -254,4 +256,11 @@ class PublicTextForm(Form):
         required("请填写将公开的来信。"), Length(max=2000, message="请控制在 2000 字以内。")])
     answer = TextAreaField("公开的答复", filters=VISIBLE, validators=[
         required("请填写将公开的答复。"), Length(max=5000, message="请控制在 5000 字以内。")])
+    # Checkboxes of clauses in content/basis/ (forms_app/basis_pick.py), "doc:clause" each.
+    basis = SelectMultipleField("答复所依据的条款", choices=[], validate_choice=False)
     submit = SubmitField("确认公开这些内容")
+
+    def validate_basis(self, field: SelectMultipleField) -> None:
+        problem = basis_pick.problem(field.data or [])
+        if problem:
+            raise ValidationError(problem)

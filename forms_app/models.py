@@ -105,6 +105,10 @@ class Submission(Base):
     public_title: Mapped[str | None] = mapped_column(String(100))
     public_question: Mapped[str | None] = mapped_column(Text)
     public_answer: Mapped[str | None] = mapped_column(Text)
+    # The clauses of content/basis/ the answer rests on, as the editor picked them with the
+    # public text: JSON [{"doc": ..., "clause": ...}, ...] (forms_app/basis_pick.py). NULL
+    # on an item confirmed before migration 0004: it needs a pick before it is published.
+    public_basis: Mapped[str | None] = mapped_column(Text)
     public_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Why the last Publish refused to export this item; it stays in the queue.
     publish_error: Mapped[str | None] = mapped_column(Text)

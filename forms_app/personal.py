@@ -66,8 +66,8 @@ ERASED_TEXT = "（内容已应提交人要求删除）"
 def erase(item: Submission, text: bool = False) -> None:
     """Remove the personal data of one submission; with text (the member's own request),
     also everything written about it: the text, the answer, the reason and the public
-    version. An item already on the site is taken off it by the next Publish, and an
-    erased item is never published (forms_app/publish.py)."""
+    version with the clauses picked for it. An item already on the site is taken off it
+    by the next Publish, and an erased item is never published (forms_app/publish.py)."""
     for name in PERSONAL_FIELDS:
         setattr(item, name, None)
     if text:
@@ -75,7 +75,7 @@ def erase(item: Submission, text: bool = False) -> None:
         if item.title:
             item.title = ERASED_TEXT
         for name in ("answer", "reason", "public_title", "public_question", "public_answer",
-                     "publish_error"):
+                     "public_basis", "publish_error"):
             if getattr(item, name) is not None:
                 setattr(item, name, ERASED_TEXT if name in ("answer", "reason") else None)
         item.public_confirmed_at = None

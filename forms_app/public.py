@@ -16,6 +16,7 @@ from forms_app.forms import CATEGORIES, AskForm, ConfirmForm, LookupForm, Revise
 from forms_app.models import AuditEntry, Submission
 from forms_app.personal import erase
 from forms_app.states import ACTIONS, QUESTION, VOICE, available
+from generator.plaintext import visible
 
 bp = Blueprint("public", __name__, url_prefix="/app")
 URL_KIND = {QUESTION: "ask", VOICE: "voice"}
@@ -62,6 +63,10 @@ def ask():
         return redirect(track_url(item, QUESTION), 303)
     if request.method == "GET" and request.args.get("category") in {c.value for c in CATEGORIES}:
         form.category.data = request.args["category"]  # from a FAQ or guide page's 向支部提问
+    if request.method == "GET" and request.args.get("question"):
+        # The departure helper's 向支部提问 starts the question with the member's situation;
+        # it is text in a textarea like any other, and nothing is stored until they send it.
+        form.question.data = visible(request.args["question"])[:2000]
     _fresh_key(form)
     return render_template("public/ask.html", form=form), 400 if form.errors else 200
 

@@ -7,6 +7,7 @@ the rebuilt site. A crash at any point and a re-run export each item exactly onc
 
 One item can never stop the others: each file is checked as `dangxiao check` would check
 it before it is written; one that fails stays in the queue with the reason for the editor.
+An answer's `basis:` is the clauses its editor picked on 公开前核对 (forms_app/basis_pick.py).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from flask import Flask, current_app
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from forms_app import audit, moderation
+from forms_app import audit, basis_pick, moderation
 from forms_app.lessons import content_dir
 from forms_app.models import AuditEntry, Submission, utcnow
 from forms_app.states import QUESTION, VOICE
@@ -37,21 +38,26 @@ from generator.markup import member_markdown
 from generator.plaintext import one_line, visible
 
 log = logging.getLogger(__name__)
-FAQ_BASIS = "网上党校电子信箱答复"
 REBUILD_ACTIONS = ("rebuild_ok", "rebuild_failed")
 TAKE_DOWN_ACTOR = "网上党校"  # a removal the member asked for, done by the site itself
 
+_PUBLISHABLE_QUESTION = and_(Submission.kind == QUESTION, Submission.state == "answered",
+                             Submission.allow_publish.is_(True),
+                             Submission.personal_erased_at.is_(None))
 _PENDING = or_(
     and_(Submission.kind == VOICE, Submission.state == "approved",
          Submission.personal_erased_at.is_(None)),
-    and_(Submission.kind == QUESTION, Submission.state == "answered",
-         Submission.allow_publish.is_(True), Submission.personal_erased_at.is_(None),
-         Submission.public_confirmed_at.is_not(None)),
+    and_(_PUBLISHABLE_QUESTION, Submission.public_confirmed_at.is_not(None),
+         Submission.public_basis.is_not(None)),
 )
-# Answered questions the asker allowed to publish that no editor has checked yet.
-_UNCONFIRMED = and_(Submission.kind == QUESTION, Submission.state == "answered",
-                    Submission.allow_publish.is_(True), Submission.personal_erased_at.is_(None),
-                    Submission.public_confirmed_at.is_(None))
+# Confirmed before editors picked a basis (migration 0004): confirmed again, with the
+# clauses the answer rests on, before it is published.
+_NEEDS_BASIS = and_(_PUBLISHABLE_QUESTION, Submission.public_confirmed_at.is_not(None),
+                    Submission.public_basis.is_(None))
+# Answered questions the asker allowed to publish that no editor has checked yet, or checked
+# without a basis.
+_UNCONFIRMED = and_(_PUBLISHABLE_QUESTION, or_(Submission.public_confirmed_at.is_(None),
+                                               Submission.public_basis.is_(None)))
 _TO_REMOVE = and_(Submission.remove_from_site.is_(True), Submission.published_path.is_not(None))
 
 
@@ -99,7 +105,8 @@ def export(item: Submission) -> tuple[str, dict[str, Any]]:
     data = {"question": one_line(item.public_title or ""),
             "letter": _plain_block(item.public_question),
             "answer": member_markdown(item.public_answer or ""),
-            "basis": [FAQ_BASIS], "reviewed_on": beijing(item.updated_at).date().isoformat(),
+            "basis": basis_pick.stored(item.public_basis),
+            "reviewed_on": beijing(item.updated_at).date().isoformat(),
             "tags": [item.category or "其他"]}
     return f"faq/mailbox-{item.id}.yaml", data
 
@@ -130,6 +137,12 @@ def pending_count(session: Session) -> int:
 def unconfirmed_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Submission)
                           .where(_UNCONFIRMED)) or 0
+
+
+def needs_basis(session: Session, limit: int) -> list[Submission]:
+    """Confirmed questions without a basis, oldest first: the queue lists them."""
+    return list(session.scalars(select(Submission).where(_NEEDS_BASIS)
+                                .order_by(Submission.id).limit(limit)).all())
 
 
 def last_rebuild(session: Session):

@@ -10,19 +10,21 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from generator.errors import Problem
-from generator.helper import unanswered
+from generator.helper import unanswered, unused_rules
 from generator.loader import (
     Content,
     Item,
     Loc,
     display_path,
     format_loc,
+    load_basis,
     load_content,
     parse_yaml,
     validate,
 )
 from generator.markup import markup_problems
 from generator.models import CONTENT_TYPES
+from generator.models.basis import NAMED_IN_TEXT
 from generator.models.common import duration_seconds, format_duration
 from generator.models.faq import is_mailbox
 from generator.pages import all_pages, all_refs, ref_page
@@ -169,6 +171,71 @@ def _markup_problems(item: Item) -> list[Problem]:
             for message in markup_problems(text, member)]
 
 
+def _citations_of(item: Item) -> list[tuple[Loc, str, str]]:
+    """(where, doc, clause) of every clause an item cites."""
+    model = item.model
+    if item.kind in ("faq", "guides"):
+        return [(("basis", i), c.doc, c.clause) for i, c in enumerate(model.basis)]
+    if item.kind == "helper":
+        return [(("rules", n, "basis", i), c.doc, c.clause)
+                for n, rule in enumerate(model.rules) for i, c in enumerate(rule.basis)]
+    return []
+
+
+def _docs_of(item: Item) -> list[tuple[Loc, str]]:
+    """(where, doc) of every document an item names without a clause."""
+    if item.kind == "helper":
+        return [(("rulesets", n, "docs", i), doc)
+                for n, ruleset in enumerate(item.model.rulesets)
+                for i, doc in enumerate(ruleset.docs)]
+    return []
+
+
+def _basis_problems(content: Content, item: Item) -> list[Problem]:
+    """Every citation names a document of content/basis/ and one of its clauses; a
+    superseded document is worth a warning; an answer resting on a school's rules, a
+    local practice or this site's own rules names it in its text."""
+    problems: list[Problem] = []
+    known = sorted(content.basis)
+
+    def document(loc: Loc, doc: str) -> Item | None:
+        found = content.basis.get(doc)
+        if found is None:
+            if f"basis/{doc}" not in content.invalid:  # reported in its own file
+                listed = "、".join(known) or "（content/basis/ 下还没有文件）"
+                problems.append(_problem(item, loc, f"依据文件 {doc} 不存在，应为 content/basis/ "
+                                         f"下的文件名之一：{listed}"))
+            return None
+        if found.model.status == "superseded":
+            problems.append(_problem(
+                item, loc, f"依据文件 {doc} 已被 {found.model.superseded_by} 取代，"
+                "请核对内容并改引现行文件", warning=True))
+        return found
+
+    cited: dict[str, Item] = {}
+    for loc, doc, clause in _citations_of(item):
+        found = document(loc + ("doc",), doc)
+        if found is None:
+            continue
+        cited[doc] = found
+        if found.model.clause(clause) is None:
+            ids = "、".join(c.id for c in found.model.clauses)
+            problems.append(_problem(item, loc + ("clause",),
+                                     f"{doc} 没有编号为 {clause} 的条款，应为：{ids}"))
+    for loc, doc in _docs_of(item):
+        document(loc, doc)
+    if item.kind not in ("faq", "guides"):
+        return problems  # the helper names its rule set beside every result
+    text = " ".join(body for _, body, _ in _markdown_of(item))
+    for doc, found in cited.items():
+        if found.model.kind in NAMED_IN_TEXT and found.model.cite_as not in text:
+            where = _markdown_of(item)[0][0] if _markdown_of(item) else ("basis",)
+            problems.append(_problem(
+                item, where, f"依据是{found.model.kind}（{doc}），正文须写明是谁的规定："
+                f"写出“{found.model.cite_as}”", warning=from_members(item)))
+    return problems
+
+
 def _problem(item: Item, loc: Loc, message: str, warning: bool = False) -> Problem:
     line, col = item.where(loc)
     return Problem(item.path, line, col, format_loc(loc), message, warning)
@@ -182,6 +249,7 @@ def _item_problems(content: Content, item: Item, refs: set[str], pages: set[str]
         if ref not in refs and "/".join(ref.split("/")[:2]) not in content.invalid:
             problems.append(_problem(item, loc, f"链接目标不存在：{ref}"))
     problems += _markup_problems(item)
+    problems += _basis_problems(content, item)
     if not from_members(item):  # member text keeps only absolute links (generator/markup)
         problems += _link_problems(content, item, pages)
     for loc, name in _media_of(item):
@@ -204,6 +272,12 @@ def _item_problems(content: Content, item: Item, refs: set[str], pages: set[str]
         for answers in unanswered(item.model):
             shown = ", ".join(f"{k}={v}" for k, v in answers.items())
             problems.append(_problem(item, ("rules",), f"这组回答没有对应的主规则：{shown}"))
+        unused = set(unused_rules(item.model))
+        for n, rule in enumerate(item.model.rules):
+            if rule.id in unused:
+                problems.append(_problem(item, ("rules", n, "id"), f"规则 {rule.id} 在任何回答下"
+                                         "都用不到：它的条件不会成立，或总被前面的主规则抢先",
+                                         warning=True))
     return problems
 
 
@@ -239,5 +313,6 @@ def check_new_file(root: Path, rel: str, text: str, today: date | None = None) -
     if model is None:
         return problems
     item = Item(kind, name.removesuffix(".yaml"), shown, model, positions)
-    return errors_only(_item_problems(Content(root=root), item, set(), set(),
-                                      today or date.today()))
+    registry, invalid, _ = load_basis(root)
+    content = Content(root=root, basis=registry, invalid={f"basis/{n}" for n in invalid})
+    return errors_only(_item_problems(content, item, set(), set(), today or date.today()))

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from generator.errors import Problem
 from generator.models import CONTENT_TYPES, SearchTerms, SiteConfig
+from generator.models.basis import BasisDoc
 from generator.models.common import SLUG_RE
 
 Loc = tuple[str | int, ...]
@@ -59,6 +60,8 @@ class Content:
     # content/search.yaml (optional): the editors' words and synonyms for search.
     search: SearchTerms | None = None
     items: dict[str, dict[str, Item]] = field(default_factory=dict)
+    # content/basis/: the source documents answers cite, by file name (no pages of their own).
+    basis: dict[str, Item] = field(default_factory=dict)
     # kind/slug of files that exist but failed validation: links to them are not broken.
     invalid: set[str] = field(default_factory=set)
 
@@ -261,10 +264,32 @@ def content_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
+def load_basis(root: Path) -> tuple[dict[str, Item], set[str], list[Problem]]:
+    """The basis registry under root/basis/: each valid source document by its file name,
+    the names of the files that failed validation, and their problems."""
+    registry: dict[str, Item] = {}
+    invalid: set[str] = set()
+    problems: list[Problem] = []
+    for path in content_files(root / "basis"):
+        item, found = load_file(path, BasisDoc)
+        problems += found
+        if not SLUG_RE.match(path.stem):
+            problems.append(Problem(display_path(path), 1, 1, "文件名",
+                                    "文件名只能用小写英文字母、数字和连字符"))
+        if item is None:
+            invalid.add(path.stem)
+            continue
+        item.kind = "basis"
+        registry[item.slug] = item
+    return registry, invalid, problems
+
+
 def load_content(root: Path) -> tuple[Content, list[Problem]]:
     """Every content file under root, validated; problems from all files in one list."""
     content = Content(root=root)
     problems: list[Problem] = []
+    content.basis, invalid, problems = load_basis(root)
+    content.invalid.update(f"basis/{name}" for name in invalid)
     site_path = root / "site.yaml"
     if site_path.is_file():
         item, found = load_file(site_path, SiteConfig)

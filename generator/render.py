@@ -15,6 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from generator.citations import basis_html, basis_json, doc_heading
 from generator.helper import describe_condition
 from generator.loader import Content, Item
 from generator.markup import render_markdown
@@ -143,8 +144,10 @@ class Renderer:
         self.today = today
         self.assets = assets
         self.env = _environment()
-        self.env.globals.update(title_of=self.title_of,
-                                opt=lambda obj, name: getattr(obj, name, None))
+        superseded = {slug: doc_heading(item.model) for slug, item in content.basis.items()}
+        self.env.globals.update(
+            title_of=self.title_of, opt=lambda obj, name: getattr(obj, name, None),
+            cite_html=lambda basis: basis_html(content.basis, basis, superseded))
         self.pages: dict[str, bytes] = {}
         self.titles = self._titles()
 
@@ -199,7 +202,8 @@ class Renderer:
         # home.md.j2 prints theme_label as its heading: 本期主题 / 最近一期主题 / 下一期主题.
         label = theme_label(theme, self.today) + "主题" if theme else ""
         self._page("index.md", "home.md.j2", site=site, notices=notices, news=news,
-                   sections=sections, theme=theme, theme_label=label)
+                   sections=sections, theme=theme, theme_label=label,
+                   helpers=self.content.of("helper") if "guides" in site.sections else [])
 
     def _render_courses(self) -> list[Any]:
         courses = sorted(self.content.of("courses"), key=lambda c: (c.model.order, c.slug))
@@ -240,6 +244,10 @@ class Renderer:
             return describe_condition(questions, helper.model.rules, condition)
 
         data = helper.model.model_dump(mode="json")
+        # The documents the rules cite, with the cited clauses quoted, so the script shows
+        # under a result what the cards show under each rule.
+        data["docs"] = basis_json(self.content.basis,
+                                  [c for rule in helper.model.rules for c in rule.basis])
         # Inside <script>, "</" would end the element; JSON allows the escaped form.
         rules_json = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace(
             "</", "<\\/")

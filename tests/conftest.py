@@ -24,6 +24,11 @@ TODAY = date(2026, 11, 21)
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+# A phone in WeChat's browser: 360 px wide, touch, Chinese.
+PHONE = {"viewport": {"width": 360, "height": 740}, "locale": "zh-CN", "has_touch": True,
+         "is_mobile": True}
+
+
 def write_yaml(path: Path, data: dict[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -66,8 +71,21 @@ def make_course(**overrides: Any) -> dict[str, Any]:
     return data
 
 
+def make_basis_doc(**overrides: Any) -> dict[str, Any]:
+    data = {"title": "某通知", "cite_as": "某部门《某通知》", "issuer": "某部门",
+            "date": "1994年", "kind": "中央规定", "scope": "全体党员",
+            "clauses": [{"id": "第一条", "text": "党员应按月交纳党费。"},
+                        {"id": "第二条", "label": "第二条（领证）", "text": "到支部领证。"}]}
+    data.update(overrides)
+    return data
+
+
+def cite(doc: str = "notice", clause: str = "第一条") -> dict[str, str]:
+    return {"doc": doc, "clause": clause}
+
+
 def make_faq(**overrides: Any) -> dict[str, Any]:
-    data = {"question": "党费怎么交?", "answer": "按月交纳。", "basis": ["某文件"],
+    data = {"question": "党费怎么交?", "answer": "按月交纳。", "basis": [cite()],
             "reviewed_on": "2026-11-01", "tags": ["党费"]}
     data.update(overrides)
     return data
@@ -75,7 +93,7 @@ def make_faq(**overrides: Any) -> dict[str, Any]:
 
 def make_guide(**overrides: Any) -> dict[str, Any]:
     data = {"title": "活动证", "summary": "怎么领。", "body": "到支部领取。",
-            "basis": ["某通知"], "reviewed_on": "2026-11-01"}
+            "basis": [cite(clause="第二条")], "reviewed_on": "2026-11-01"}
     data.update(overrides)
     return data
 
@@ -118,6 +136,7 @@ def content_tree(tmp_path: Path) -> Path:
     """A small valid content tree: one item of every type."""
     root = tmp_path / "content"
     write_yaml(root / "site.yaml", make_site())
+    write_yaml(root / "basis" / "notice.yaml", make_basis_doc())
     write_yaml(root / "courses" / "basics.yaml", make_course())
     write_yaml(root / "guides" / "card.yaml", make_guide())
     write_yaml(root / "faq" / "dues.yaml", make_faq())

@@ -304,7 +304,7 @@ def test_item_history_names_everyone_in_chinese(app, client, editor):
     qcode = code_of(ask(client, allow_publish="y"))
     question = item_by_code(app, qcode)
     act(editor, question, "answer", text="外出半年以上且地点固定，应转移组织关系。")
-    confirm_public(app, editor, qcode)
+    confirm_public(app, editor, qcode, basis=["central-1994-transfer:转移-1"])
     vcode = code_of(voice(client))
     client.post(f"/app/voice/{vcode}", data={"action": "withdraw"})
     for item, who in ((item_by_code(app, qcode), "提问人"), (item_by_code(app, vcode), "投稿人")):

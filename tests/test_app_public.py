@@ -52,6 +52,16 @@ def count(app, model="Submission") -> int:
         return db.session().scalar(select(func.count()).select_from(getattr(models, model)))
 
 
+def test_ask_starts_with_the_situation_the_helper_gives(app, client):
+    situation = "我的情况：为什么外出：务工经商。想请支部确认：" + HOSTILE
+    page = client.get("/app/ask", query_string={"category": "组织关系",
+                                               "question": situation}).get_data(as_text=True)
+    textarea = re.search(r'<textarea[^>]*name="question"[^>]*>(.*?)</textarea>', page, re.S)[1]
+    assert textarea.strip().startswith("我的情况：为什么外出：务工经商。")
+    assert "&lt;script&gt;" in textarea and executable(page) == []
+    assert count(app) == 0  # nothing is stored until the member sends it
+
+
 def test_ask_end_to_end(app, client):
     response = ask(client)
     code = code_of(response)

@@ -14,6 +14,8 @@ from generator.checks import check, errors_only
 
 ARTICLE = ("在外打工的日子里，我每周都在网上党校学一课。\n\n"
            "工地上休息的时候，我用手机听课程音频，遇到讨薪的难题，也从法律课里找到了办法。\n\n")
+# The clause an editor ticks on 公开前核对 for these answers (content/basis/).
+PICK = {"basis": ["central-1994-card:内容"]}
 
 
 def prepare(app, editor):
@@ -29,10 +31,8 @@ def prepare(app, editor):
         editor.post(f"/app/editor/item/{item.id}", data={
             "action": "answer", "version": item.version,
             "text": "可以通过网上党费交纳渠道按月交纳，也可以回原支部交纳。"})
-    confirm_public(app, editor, qcode)
+    confirm_public(app, editor, qcode, **PICK)
     return vcode, qcode, private
-
-
 
 
 def test_publish_commit_rebuild_twice(publishing):
@@ -62,6 +62,8 @@ def test_publish_commit_rebuild_twice(publishing):
         assert "<script" not in text and "<iframe" not in text and "javascript:" not in text
     _, problems = check(content, TODAY)
     assert errors_only(problems) == []
+    assert yaml.safe_load(faq_file.read_text(encoding="utf-8"))["basis"] == [
+        {"doc": "central-1994-card", "clause": "内容"}]
 
     # One commit, by the editor, with exactly the two files.
     assert git(repo, "log", "-1", "--format=%an") == "编辑甲"

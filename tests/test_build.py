@@ -115,7 +115,7 @@ def test_lesson_page_shows_minutes_media_and_self_check(sample_site: BuildResult
 def test_faq_page_shows_basis_and_review_date(sample_site: BuildResult):
     html = _html(sample_site.out, "faq/card-rights.html")
     assert "依据" in html and "关于试行" in html
-    assert "最近复核" in html and "2026年11月16日" in html
+    assert "最近复核" in html and "2026年12月7日" in html
 
 
 def test_expired_notice_is_listed_apart(sample_site: BuildResult):

@@ -79,7 +79,7 @@ def hostile_site(publishing):
         assert editor.post(f"/app/editor/item/{item.id}", data={
             "action": "answer", "version": item.version,
             "text": f"请回原支部办理。{bodies[n % len(bodies)]}"}).status_code == 303
-        confirm_public(app, editor, code)
+        confirm_public(app, editor, code, basis=["central-1994-transfer:转移-1"])
     editor.post("/app/editor/publish")
     app.extensions["dx_rebuild"].join(timeout=600)
 

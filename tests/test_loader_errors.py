@@ -66,21 +66,21 @@ CASES = [
         id="broken-link-in-markdown"),
     pytest.param(
         "faq/dues.yaml", "question: 问\nanswer: 见[指南](../guides/card.md)和![图](../media/x.png)\n"
-        "basis: [文件]\nreviewed_on: 2026-11-01\n",
+        "basis: [{doc: notice, clause: 第一条}]\nreviewed_on: 2026-11-01\n",
         "faq/dues.yaml:2:34: answer: 正文中的链接目标不存在：../media/x.png",
         id="missing-image-in-markdown"),
     pytest.param(
         "courses/basics.yaml", COURSE_OK + "title: 又一个\n",
         "courses/basics.yaml:9:1: title: 键重复", id="duplicate-key"),
     pytest.param(
-        "faq/dues.yaml", "question: 问\nanswer: 答\nbasis: [文件]\nreviewed_on: 2026-02-30\n",
+        "faq/dues.yaml", "question: 问\nanswer: 答\nbasis: [{doc: notice, clause: 第一条}]\nreviewed_on: 2026-02-30\n",
         "faq/dues.yaml:4:14: reviewed_on: 日期无效，应为 YYYY-MM-DD 格式的真实日期，如 2026-03-01",
         id="impossible-date"),
     pytest.param(
         "faq/dues.yaml", "question: 问\nanswer: 答\nbasis: []\nreviewed_on: 2026-11-01\n",
         "faq/dues.yaml:3:8: basis: 不能为空", id="empty-list"),
     pytest.param(
-        "faq/dues.yaml", "question: 问\nanswer: 答\nbasis: [文件]\nreviewed_on: 2026-11-01\n"
+        "faq/dues.yaml", "question: 问\nanswer: 答\nbasis: [{doc: notice, clause: 第一条}]\nreviewed_on: 2026-11-01\n"
         "related: [faq/dues, lessons/x]\n",
         "faq/dues.yaml:5:21: related[1]: 链接格式应为 栏目/标识，如 faq/dues、guides/activity-card、"
         "courses/law/contract", id="bad-ref"),

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from conftest import ask, code_of, confirm_public, git, item_by_code, voice
 from sqlalchemy import select, text
-from test_app_publish import ARTICLE
+from test_app_publish import ARTICLE, PICK
 
 from forms_app import db
 from forms_app.models import AuditEntry
@@ -121,12 +121,12 @@ def test_personal_data_in_a_question_is_removed_shown_and_confirmed_before_publi
     again = editor.post(f"/app/editor/item/{item.id}/public", data={
         "version": item.version, "title": "组织关系要不要转？",
         "question": "电话 13712345678，组织关系要不要转？",
-        "answer": "按规定办理。"})
+        "answer": "按规定办理。", **PICK})
     assert again.status_code == 400
     assert "还有 1 处个人信息" in again.get_data(as_text=True)
     assert item_by_code(app, code).public_confirmed_at is None
 
-    proposed = confirm_public(app, editor, code)
+    proposed = confirm_public(app, editor, code, **PICK)
     assert "［已隐去手机号］" in proposed["question"]
     _publish(app, editor)
     item = item_by_code(app, code)

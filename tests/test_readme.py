@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from generator.models import CONTENT_TYPES, SiteConfig
+from generator.models.basis import BasisDoc
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -34,7 +35,7 @@ def _flatten(annotation: object) -> list[object]:
 
 def test_every_content_field_is_documented():
     models: set[type] = set()
-    for model in [SiteConfig, *CONTENT_TYPES.values()]:
+    for model in [SiteConfig, BasisDoc, *CONTENT_TYPES.values()]:
         _models(model, models)
     reference = README.split("## Content reference", 1)[1].split("## Why each dependency", 1)[0]
     missing = sorted({f"{m.__name__}.{name}" for m in models for name in m.model_fields

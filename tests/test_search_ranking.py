@@ -26,11 +26,9 @@ from generator.search_terms import (
     segment_js,
     use_words,
 )
-from tests.conftest import TODAY
+from tests.conftest import PHONE, TODAY
 
 ROOT = Path(__file__).resolve().parent.parent
-PHONE = {"viewport": {"width": 360, "height": 740}, "locale": "zh-CN", "has_touch": True,
-         "is_mobile": True}
 
 # What a member types -> the page that must be in the top 3 (the page's title after #).
 TABLE = [

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import type_search
-
-PHONE = {"viewport": {"width": 360, "height": 740}, "locale": "zh-CN", "has_touch": True,
-         "is_mobile": True}
+from conftest import PHONE, type_search
 
 
 @pytest.fixture

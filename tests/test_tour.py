@@ -20,6 +20,7 @@ from conftest import type_search
 from tour_support import (
     EDITOR_PASSWORD,
     LAPTOP,
+    MIN_TARGET,
     WECHAT_PHONE,
     CountingRelay,
     Person,
@@ -204,14 +205,26 @@ def test_member_and_editor_tour(product: Product, browser):
     member.tap(thumb.get_by_role("link", name="指南", exact=True))
     shot(page, "section-guides")
     member.tap(page.locator("article a", has_text="外出前该办什么手续").first)
-    member.tap(page.get_by_label("农村、社区、机关、企事业单位等"), navigates=False)
-    member.tap(page.get_by_label("6 个月以上"), navigates=False)
-    member.tap(page.get_by_label("有，党组织健全"), navigates=False)
+    # Each question appears once the one before it is answered; nothing is answered ahead.
+    for question, answer in (("rules_for", "农村、社区、机关、企事业单位等"),
+                             ("reason", "务工经商、找工作"), ("months", "超过 6 个月"),
+                             ("fixed_place", "地点相对固定"), ("group", "没有"),
+                             ("destination_org", "健全"), ("probationary", "正式党员")):
+        box = page.locator(f'fieldset[data-question="{question}"]')
+        member.tap(box.get_by_label(answer, exact=True), navigates=False)
     member.tap(page.get_by_role("button", name="看看该办什么"), navigates=False)
     result = page.locator("#dx-helper-result")
     assert "转移正式组织关系" in result.inner_text()
+    assert "下一步：" in result.inner_text()
+    member.tap(result.locator("details.dx-clause summary").first, navigates=False)
+    assert "地点比较固定的，应转移党员正式组织关系" in result.inner_text()
     result.scroll_into_view_if_needed()
     shot(page, "helper")
+    # The result's 向支部提问 starts the question with the member's situation.
+    member.tap(result.get_by_role("link", name="向支部提问"))
+    asked = page.locator("textarea[name=question]").input_value()
+    assert asked.startswith("我的情况：") and "转移正式组织关系" in asked
+    page.go_back()
     member.tap(thumb.get_by_role("link", name="指南", exact=True))
     member.tap(page.locator("article a", has_text="在外期间怎样交党费"))
     shot(page, "guide")
@@ -309,8 +322,21 @@ def test_member_and_editor_tour(product: Product, browser):
     desk.get_by_label("答复或理由").fill(ANSWER)
     desk.get_by_role("button", name="答复", exact=True).click()
     # The asker allowed publishing: the editor checks the text that will be public (their
-    # name and phone number marked and replaced) and confirms it.
+    # name and phone number marked and replaced), opens the document the answer rests on,
+    # ticks its clause by the words beside it, on a phone as on a laptop, and confirms.
     assert "公开前核对" in desk.locator("main").inner_text()
+    desk.set_viewport_size(WECHAT_PHONE["viewport"])
+    document = desk.locator("#basis-picker summary",
+                            has_text="关于试行《流动党员活动证》制度的通知（中央规定）")
+    document.click()
+    clause = desk.get_by_label(re.compile("活动证的使用：不能使用的第（2）种情况"))
+    clause.check()
+    for target in (document, desk.locator("#basis-picker label", has=clause)):
+        assert target.bounding_box()["height"] >= MIN_TARGET - 0.5, target
+    assert unlabelled(desk) == []
+    document.scroll_into_view_if_needed()
+    shot(desk, "editor-basis")
+    desk.set_viewport_size(LAPTOP["viewport"])
     desk.get_by_role("button", name="确认公开这些内容").click()
     assert "已确认公开内容" in desk.locator("main").inner_text()
     desk.goto(base + "/app/editor/")

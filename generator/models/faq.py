@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import Field
-
+from generator.models.basis import Basis
 from generator.models.common import IsoDate, Markdown, Ref, Strict, Text
 
 # Answers published from the mailbox (forms_app/publish.py) are faq/mailbox-<id>.yaml; their
@@ -23,7 +22,7 @@ class FaqEntry(Strict):
     # Answers from the mailbox: the member's own words (plain text, personal data removed);
     # `question` is then the short title an editor confirmed.
     letter: Text | None = None
-    basis: list[Text] = Field(min_length=1)
+    basis: Basis
     reviewed_on: IsoDate
     tags: list[Text] = []
     related: list[Ref] = []

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-
+from generator.models.basis import Basis
 from generator.models.common import IsoDate, Markdown, Ref, Strict, Text
 
 
@@ -12,6 +11,6 @@ class Guide(Strict):
     summary: Text
     order: int = 100
     body: Markdown
-    basis: list[Text] = Field(min_length=1)
+    basis: Basis
     reviewed_on: IsoDate
     related: list[Ref] = []
