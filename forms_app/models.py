@@ -41,6 +41,12 @@ class User(UserMixin, Base):
     # The member's 帮学联系人 (1+1 结对帮学), who sees and confirms their study logs.
     buddy_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # What the member declares for their 我的 page (forms_app/duties.py): dues paid up to
+    # this month (its first day), the issue date of their 《流动党员活动证》, and how often
+    # they owe a 思想汇报 (12 months; 6 for a school's graduates away from school).
+    dues_paid_until: Mapped[date | None] = mapped_column(Date)
+    card_issued_on: Mapped[date | None] = mapped_column(Date)
+    thought_every_months: Mapped[int] = mapped_column(Integer, default=12)
 
     buddy: Mapped[User | None] = relationship(remote_side=[id])
 
@@ -58,7 +64,9 @@ class User(UserMixin, Base):
 
 
 class Submission(Base):
-    """A mailbox question (kind question) or a 流动党员之声 article (kind voice)."""
+    """One item of the moderated queue: a mailbox question (kind question), a 流动党员之声
+    article (voice), a member's private report to the branch (departure, return, thought)
+    or a 三个必访 help request (help). Private kinds are never exported or published."""
 
     __tablename__ = "submissions"
     __table_args__ = (
@@ -115,6 +123,21 @@ class Submission(Base):
     # Erased by the member after it was published: the next Publish removes its file.
     remove_from_site: Mapped[bool] = mapped_column(Boolean, default=False)
 
+    # Reports to the branch: the signed-in member who sent it (their account's deletion
+    # deletes it). A departure report's destination is a city, never an address.
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    destination: Mapped[str | None] = mapped_column(String(40))
+    months: Mapped[int | None] = mapped_column(Integer)
+    work: Mapped[str | None] = mapped_column(String(40))
+    fixed_place: Mapped[bool | None] = mapped_column(Boolean)
+    instrument: Mapped[str | None] = mapped_column(String(60))  # the helper's outcome
+    orglife_away: Mapped[str | None] = mapped_column(Text)  # a return report's
+    # 三个必访: the visit or call an editor recorded.
+    visit_on: Mapped[date | None] = mapped_column(Date)
+    visit_by: Mapped[str | None] = mapped_column(String(40))
+    visit_outcome: Mapped[str | None] = mapped_column(Text)
+
 
 class StudyLog(Base):
     __tablename__ = "study_logs"
@@ -129,6 +152,28 @@ class StudyLog(Base):
     minutes: Mapped[int] = mapped_column(Integer)
     mode: Mapped[str] = mapped_column(String(10))
     reflection: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    confirmed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
+
+
+class OrgLife(Base):
+    """组织生活记录: organisational life a member attended while away; optionally
+    confirmed by their study buddy or an editor."""
+
+    __tablename__ = "org_life"
+    __table_args__ = (Index("ix_org_life_user_day", "user_id", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    organisation: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(12))  # forms_app/duties.py ORGLIFE_KINDS
+    form_key: Mapped[str | None] = mapped_column(String(32), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     confirmed_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"))

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from forms_app import audit, db, tracking_code
 from forms_app.group_commit import GroupWriter
 from forms_app.models import AuditEntry, Submission, utcnow
-from forms_app.states import ACTIONS, QUESTION, allowed
+from forms_app.states import ACTIONS, DUE_KINDS, QUESTION, allowed
 from forms_app.working_days import DAY, WorkCalendar, as_utc, beijing, from_db
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ def create(kind: str, fields: dict[str, Any], ip: str | None) -> Created:
     POST of the same form page (same form_key) returns the first submission."""
     now = utcnow()
     due, uncertain = now, False
-    if kind == QUESTION:
+    if kind in DUE_KINDS:
         due_moment, certain = calendar().add(from_db(now), answer_seconds())
         due, uncertain = as_utc(due_moment), not certain
     row = {**_OPTIONAL, "kind": kind, "state": "received", "version": 1, "created_at": now,
@@ -200,7 +200,7 @@ def by_code(session: Session, kind: str, text: str) -> Submission | None:
 
 def due_status(item: Submission) -> str:
     """overdue / today / ok / paused / none, for the queue's colours."""
-    if item.kind != QUESTION or item.state not in ("received", "referred"):
+    if item.kind not in DUE_KINDS or item.state not in ("received", "referred"):
         return "none"
     if item.state == "referred":
         return "paused"

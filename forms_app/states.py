@@ -9,7 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 QUESTION, VOICE = "question", "voice"
-KIND_LABELS = {QUESTION: "电子信箱", VOICE: "流动党员之声"}
+# A member's private reports to the branch (signed in) and 三个必访 help requests (anyone):
+# never exported to content/, never published, seen by editors and the member's buddy.
+DEPARTURE, RETURN, THOUGHT, HELP = "departure", "return", "thought", "help"
+REPORT_KINDS = (DEPARTURE, RETURN, THOUGHT)
+PRIVATE_KINDS = (*REPORT_KINDS, HELP)
+# Kinds an editor must act on within the working days of ANSWER_WORKING_DAYS.
+DUE_KINDS = (QUESTION, *PRIVATE_KINDS)
+KIND_LABELS = {QUESTION: "电子信箱", VOICE: "流动党员之声", DEPARTURE: "外出报告",
+               RETURN: "返回报告", THOUGHT: "思想汇报", HELP: "三个必访"}
 
 STATE_LABELS = {
     "received": "已登记，待处理",
