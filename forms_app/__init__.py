@@ -38,13 +38,18 @@ POST, ALL = ["POST"], None
 RATE_LIMITS = {
     "public.ask": ("SUBMIT_LIMIT", POST),
     "public.voice": ("SUBMIT_LIMIT", POST),
+    "help.form": ("SUBMIT_LIMIT", POST),
     "members.register": ("SUBMIT_LIMIT", POST),
     "members.study": ("SUBMIT_LIMIT", POST),
+    "orglife.record": ("SUBMIT_LIMIT", POST),
+    "reports.report": ("SUBMIT_LIMIT", POST),
     "members.login": ("LOGIN_LIMIT", POST),
     "public.lookup": ("LOOKUP_LIMIT", POST),
     # Guessing tracking codes by URL is limited like the look-up form.
     "public.track": ("LOOKUP_LIMIT", ALL),
     "public.member_action": ("LOOKUP_LIMIT", ALL),
+    "help.track": ("LOOKUP_LIMIT", ALL),
+    "help.member_action": ("LOOKUP_LIMIT", ALL),
 }
 
 ERROR_MESSAGES = {
@@ -115,6 +120,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(members.bp)
     app.register_blueprint(editor.bp)
+    from forms_app import help_requests
+
+    app.register_blueprint(help_requests.bp)
+    from forms_app import my_duties, orglife
+
+    app.register_blueprint(orglife.bp)
+    app.register_blueprint(my_duties.bp)
+    from forms_app import reports
+
+    app.register_blueprint(reports.bp)
 
     limiter = Limiter(key_func=client_ip, app=app)
     for endpoint, (setting, methods) in RATE_LIMITS.items():

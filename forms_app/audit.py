@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forms_app.models import AuditEntry, Submission, User
-from forms_app.states import QUESTION, REJECT_REASONS, VOICE
+from forms_app.states import DEPARTURE, HELP, QUESTION, REJECT_REASONS, RETURN, THOUGHT, VOICE
 
 log = logging.getLogger(__name__)
 
@@ -20,9 +20,11 @@ ACTION_LABELS = {
     "spam": "标为垃圾信息", "publish": "发布到网站", "archive": "归档", "withdraw": "撤回",
     "revise": "作者修改后重新提交", "erase": "删除个人信息", "reveal": "查看完整个人信息",
     "login": "登录", "login_failed": "登录失败", "logout": "退出登录", "export": "导出",
-    "confirm_study": "确认学习记录", "password": "修改密码", "pair": "结对帮学",
+    "confirm_study": "确认学习记录", "confirm_orglife": "确认组织生活记录",
+    "declare_duties": "更新党费和活动证信息", "password": "修改密码", "pair": "结对帮学",
     "confirm_public": "确认公开内容", "publish_refused": "未能发布", "unpublish": "从网站撤下",
     "rebuild_ok": "网站重新生成成功", "rebuild_failed": "网站重新生成失败",
+    "record_visit": "记录走访", "acknowledge": "已阅并记录",
 }
 # What a member sees of an item's history on its tracking page (never who or where).
 PUBLIC_LABELS = {
@@ -31,6 +33,7 @@ PUBLIC_LABELS = {
     "request_changes": "请作者修改", "reject": "未采用",
     "publish": "已发布到网站", "withdraw": "已撤回", "revise": "作者已修改",
     "erase": "个人信息和内容已删除", "archive": "已归档", "unpublish": "已从网站撤下",
+    "record_visit": "支部已走访或来电", "acknowledge": "支部已阅",
 }
 
 
@@ -42,7 +45,9 @@ PSEUDONYM_PREFIX = "member:"
 # Actors that are not accounts: someone using a tracking code, a failed login.
 GENERIC_ACTORS = {"member": "投稿人（凭查询码）", "anonymous": "未登录的访客"}
 # On an item's page the one holding its code is that item's asker or author.
-CODE_HOLDER_LABELS = {"member": {QUESTION: "提问人（凭查询码）", VOICE: "投稿人（凭查询码）"}}
+CODE_HOLDER_LABELS = {"member": {QUESTION: "提问人（凭查询码）", VOICE: "投稿人（凭查询码）",
+                                 HELP: "求助人（凭查询码）", DEPARTURE: "报告人",
+                                 RETURN: "报告人", THOUGHT: "报告人"}}
 DELETED_MEMBER = "已删除的成员"
 
 

@@ -20,7 +20,7 @@ from flask_login import current_user
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
-from forms_app import audit, basis_pick, db, disclosure, moderation, publish
+from forms_app import audit, basis_pick, db, disclosure, help_requests, moderation, publish
 from forms_app.extensions import client_ip, login_manager
 from forms_app.forms import ConfirmForm, ItemActionForm, PublicTextForm, choices
 from forms_app.models import AuditEntry, StudyLog, Submission, User
@@ -108,6 +108,11 @@ def queue():
         query = query.where(Submission.kind == kind)
     after = _parse_after(request.args.get("after"))
     states = OPEN_STATES if state == "open" else (state,) if state in STATE_LABELS else ()
+    # 三个必访 help requests come first among open items, on the first page.
+    first = []
+    if state == "open" and kind not in KIND_LABELS:
+        first = help_requests.open_first(s, PAGE_SIZE) if after is None else []
+        query = query.where(Submission.kind != help_requests.HELP)
     if states:
         # One index range per state, merged here: an IN list would make the database sort
         # every open item before it could return the first 50.
@@ -118,6 +123,7 @@ def queue():
         items = _page(s, query, after)
     more = len(items) > PAGE_SIZE
     items = items[:PAGE_SIZE]
+    items = first + items
     next_after = f"{items[-1].due_at.isoformat()}_{items[-1].id}" if more else None
     unconfirmed = s.scalar(select(func.count()).select_from(StudyLog)
                            .where(StudyLog.confirmed_at.is_(None)))
@@ -144,6 +150,8 @@ def _bulk_reasons(kind: str) -> list[tuple[str, tuple[str, ...]]]:
 
 # Actions whose text is a reason the author or asker reads: a fixed reason may stand for it.
 PRESET_ACTIONS = ("reject", "request_changes")
+# Actions with fields of their own, posted to their own route (not the generic buttons).
+OWN_FORM_ACTIONS = ("record_visit",)
 
 
 def _rebuilding() -> bool:
@@ -167,7 +175,7 @@ def _render_item(item: Submission, form: ItemActionForm | None = None,
     form = form or ItemActionForm(version=item.version)
     # Each kind only its own reasons; the box for free text is above this list.
     form.preset.choices = choices([("", "（不选：用上面框里写的文字）")] +
-                                  [(r, r) for r in REJECT_REASONS_BY_KIND[item.kind]])
+                                  [(r, r) for r in REJECT_REASONS_BY_KIND.get(item.kind, ())])
     proposal, public_form = disclosure.panel(item, public)
     picker = None if public_form is None else basis_pick.picker(
         public_form.basis.data or [], public_form.answer.data)
@@ -175,7 +183,8 @@ def _render_item(item: Submission, form: ItemActionForm | None = None,
     for entry in history:  # someone with the tracking code: this item's asker or author
         if entry.actor in audit.CODE_HOLDER_LABELS:
             actors[entry.id] = audit.CODE_HOLDER_LABELS[entry.actor][item.kind]
-    actions = [a for a in available(item.kind, item.state) if a.name != "publish"]
+    actions = [a for a in available(item.kind, item.state)
+               if a.name not in ("publish", *OWN_FORM_ACTIONS)]
     return render_template(
         "editor/item.html", item=item, history=history, form=form, revealed=revealed,
         actions=actions, presets=any(a.name in PRESET_ACTIONS for a in actions),
@@ -195,8 +204,9 @@ def item(item_id: int):
 def act(item_id: int):
     item = _item(item_id)
     form = ItemActionForm()
-    form.preset.choices = choices([(r, r) for r in REJECT_REASONS_BY_KIND[item.kind]])
-    if not form.validate_on_submit() or form.action.data not in ACTIONS:
+    form.preset.choices = choices([(r, r) for r in REJECT_REASONS_BY_KIND.get(item.kind, ())])
+    if (not form.validate_on_submit() or form.action.data not in ACTIONS
+            or form.action.data in OWN_FORM_ACTIONS):
         abort(400)
     action = ACTIONS[form.action.data]
     text = (form.text.data or "").strip()
@@ -217,7 +227,8 @@ def act(item_id: int):
     except moderation.NotAllowed:
         flash(f"当前状态下不能“{action.label}”。", "error")
         return _render_item(item, status=409)
-    flash(f"已{action.label}。", "success")
+    done = action.label if action.label.startswith("已") else "已" + action.label
+    flash(f"{done}。", "success")
     return redirect(url_for("editor.item", item_id=item.id), 303)
 
 

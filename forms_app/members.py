@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from forms_app import audit, db, working_days
+from forms_app import audit, db, reports, working_days
 from forms_app.extensions import client_ip, login_manager
 from forms_app.forms import (
     ConfirmForm,
@@ -228,8 +228,11 @@ def mine():
         StudyLog.user_id == current_user.id, StudyLog.day >= first)) or 0
     # Only a lesson of the site is linked: the value came through a URL.
     back = lesson(request.args.get("lesson"))
+    from forms_app import my_duties  # 不断线: the duties panel at the top
+
     return render_template("members/mine.html", logs=logs, month_minutes=month,
-                           lesson_title=lesson_title, form=ConfirmForm(), back=back)
+                           lesson_title=lesson_title, form=ConfirmForm(), back=back,
+                           **my_duties.panel_context(s, s.get(User, current_user.id)))
 
 
 def _own_logs() -> list[StudyLog]:
@@ -241,11 +244,27 @@ def _own_logs() -> list[StudyLog]:
 @login_required
 def my_data():
     """Everything the app keeps about the member, readable, with the JSON file to keep."""
-    return render_template("members/data.html", logs=_own_logs(), lesson_title=lesson_title)
+    from forms_app import orglife
+
+    return render_template("members/data.html", logs=_own_logs(), lesson_title=lesson_title,
+                           orglife=orglife.own_records(db.session(), current_user.id, None))
 
 
 def _beijing_iso(moment) -> str | None:
     return working_days.beijing(moment).isoformat(timespec="seconds") if moment else None
+
+
+def _duties_export(s, user: User) -> dict:
+    """组织生活记录 and what the member declared for 我的 (forms_app/my_duties.py)."""
+    from forms_app import orglife
+
+    return {
+        "org_life": orglife.export(orglife.own_records(s, user.id, None), _beijing_iso),
+        "dues_paid_until": (user.dues_paid_until.strftime("%Y-%m")
+                            if user.dues_paid_until else None),
+        "card_issued_on": user.card_issued_on.isoformat() if user.card_issued_on else None,
+        "thought_every_months": user.thought_every_months,
+    }
 
 
 @bp.get("/me/export.json")
@@ -267,6 +286,8 @@ def export_mine():
             "reflection": log.reflection, "confirmed": log.confirmed_at is not None,
             "confirmed_at": _beijing_iso(log.confirmed_at),
             "created_at": _beijing_iso(log.created_at)} for log in logs],
+        **_duties_export(s, user),
+        "reports": reports.export_rows(s, user.id),
     }
     audit.record(s, audit.actor_name(user), "export", ip=client_ip(), detail="own data")
     s.commit()
@@ -296,6 +317,7 @@ def delete_account():
         # It cannot be undone: one more page says what goes, and asks (no script needed).
         return render_template("members/delete.html", form=ConfirmForm())
     audit.record(s, audit.actor_name(user), "erase", ip=client_ip(), detail="account deleted")
+    reports.forget_member(s, user.id)  # their reports' rows stay, emptied (the audit log)
     s.delete(user)
     s.commit()
     logout_user()
@@ -311,8 +333,11 @@ def buddy():
         select(StudyLog).join(User, StudyLog.user_id == User.id)
         .where(User.buddy_id == current_user.id)
         .order_by(StudyLog.confirmed_at.is_not(None), StudyLog.day.desc()).limit(200)).all()
+    from forms_app import orglife  # the pairs' 组织生活记录, confirmed here too
+
     return render_template("members/buddy.html", logs=logs, lesson_title=lesson_title,
-                           form=ConfirmForm())
+                           form=ConfirmForm(),
+                           orglife=orglife.for_buddy(db.session(), current_user.id))
 
 
 @bp.post("/buddy/<int:log_id>/confirm")

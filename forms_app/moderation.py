@@ -75,7 +75,8 @@ _INSERT_SUBMISSIONS = insert(_SUBMISSIONS).returning(_SUBMISSIONS.c.id, _SUBMISS
 _INSERT_AUDIT = insert(AuditEntry.__table__)
 # Every row of a batch names the same columns (one statement inserts them all).
 _OPTIONAL = dict.fromkeys(("title", "category", "name", "branch", "contact", "author",
-                           "form_key"))
+                           "form_key", "user_id", "destination", "months", "work",
+                           "fixed_place", "instrument", "orglife_away"))
 
 
 def store_submissions(conn: Connection, items: Sequence[tuple[dict[str, Any], str | None]]
@@ -182,6 +183,18 @@ def apply(session: Session, item_id: int, action: str, version: int, actor: str,
     current_app.extensions.pop("dx_counts", None)  # this worker's queue counts are stale
     session.refresh(item)
     return item
+
+
+def by_member(session: Session, item: Submission, action: str, ip: str | None) -> bool:
+    """The holder's own action (撤回) on their item; False when the item's state changed
+    meanwhile and nothing was done. An action that is not a member's raises NotAllowed."""
+    if action not in ACTIONS or not ACTIONS[action].by_member:
+        raise NotAllowed(action)
+    try:
+        apply(session, item.id, action, item.version, "member", ip)
+    except (Conflict, NotAllowed):
+        return False
+    return True
 
 
 def revise(session: Session, item: Submission, title: str, body: str, ip: str | None) -> None:

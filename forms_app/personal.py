@@ -9,10 +9,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forms_app.models import Submission, utcnow
+from forms_app.states import HELP, REPORT_KINDS
 
 PHONE = re.compile(r"1[3-9]\d{9}")
 PERSONAL_FIELDS = ("name", "branch", "contact", "author")
-CLOSED_STATES = ("answered", "published", "rejected", "spam", "withdrawn", "archived")
+CLOSED_STATES = ("answered", "published", "rejected", "spam", "withdrawn", "archived",
+                 "acknowledged", "visited")
+# What a report to the branch says about the member besides its text (forms_app/reports.py).
+REPORT_FIELDS = ("destination", "months", "work", "fixed_place", "instrument",
+                 "orglife_away")
+# What the branch wrote down about a 三个必访 visit is about the member's trouble too.
+HELP_FIELDS = ("visit_outcome",)
 
 
 def mask(value: str | None) -> str:
@@ -56,7 +63,9 @@ def has_personal(item: Submission) -> bool:
     from forms_app import pii
 
     names = [v for v in (item.name, item.branch, item.contact) if v]
-    return bool(names or item.author or pii.find_personal(item.body or "", names)
+    # A report to the branch names its member (their username, masked until a reveal).
+    return bool(names or item.author or item.user_id is not None
+                or pii.find_personal(item.body or "", names)
                 or pii.find_personal(item.title or "", names))
 
 
@@ -78,6 +87,8 @@ def erase(item: Submission, text: bool = False) -> None:
                      "public_basis", "publish_error"):
             if getattr(item, name) is not None:
                 setattr(item, name, ERASED_TEXT if name in ("answer", "reason") else None)
+        for name in (*REPORT_FIELDS, *HELP_FIELDS):
+            setattr(item, name, None)
         item.public_confirmed_at = None
         item.allow_publish = False
         item.consent = False
@@ -87,11 +98,13 @@ def erase(item: Submission, text: bool = False) -> None:
 
 
 def purge_expired(session: Session, retention_days: int) -> int:
-    """Erase personal data of closed items older than the retention period."""
+    """Erase personal data of closed items older than the retention period; a report to
+    the branch or a 三个必访 help request is about the member as a whole, so its text goes
+    too."""
     cutoff = utcnow() - timedelta(days=retention_days)
     items = session.scalars(select(Submission).where(
         Submission.state.in_(CLOSED_STATES), Submission.updated_at < cutoff,
         Submission.personal_erased_at.is_(None))).all()
     for item in items:
-        erase(item)
+        erase(item, text=item.kind in (*REPORT_KINDS, HELP))
     return len(items)

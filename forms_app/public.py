@@ -15,7 +15,7 @@ from forms_app.extensions import client_ip
 from forms_app.forms import CATEGORIES, AskForm, ConfirmForm, LookupForm, ReviseForm, VoiceForm
 from forms_app.models import AuditEntry, Submission
 from forms_app.personal import erase
-from forms_app.states import ACTIONS, QUESTION, VOICE, available
+from forms_app.states import ACTIONS, HELP, QUESTION, VOICE, available
 from generator.plaintext import visible
 
 bp = Blueprint("public", __name__, url_prefix="/app")
@@ -23,6 +23,8 @@ URL_KIND = {QUESTION: "ask", VOICE: "voice"}
 
 
 def track_url(item: Submission | moderation.Created, kind: str | None = None) -> str:
+    if (kind or item.kind) == HELP:  # 三个必访 (forms_app/help_requests.py)
+        return url_for("help.track", code=item.code)
     return url_for("public.track", kind=URL_KIND[kind or item.kind], code=item.code)
 
 
@@ -102,7 +104,7 @@ def voice():
 def lookup():
     form = LookupForm()
     if form.validate_on_submit():
-        for kind in (QUESTION, VOICE):
+        for kind in (QUESTION, VOICE, HELP):
             item = moderation.by_code(db.session(), kind, form.code.data)
             if item is not None:
                 return redirect(track_url(item), 303)
@@ -171,12 +173,10 @@ def member_action(kind: str, code: str):
         else:
             flash("修改已提交，编辑会再次审核。", "success")
     elif action in ACTIONS and ACTIONS[action].by_member:
-        try:
-            moderation.apply(session, item.id, action, item.version, "member", client_ip())
-        except (moderation.Conflict, moderation.NotAllowed):
-            flash("状态已经变化，未能完成这个操作。", "error")
-        else:
+        if moderation.by_member(session, item, action, client_ip()):
             flash("已撤回，编辑部不会再处理这条内容。", "success")
+        else:
+            flash("状态已经变化，未能完成这个操作。", "error")
     else:
         abort(400)
     return redirect(track_url(item), 303)

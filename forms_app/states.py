@@ -30,6 +30,8 @@ STATE_LABELS = {
     "spam": "垃圾信息",
     "withdrawn": "已撤回",
     "archived": "已归档",
+    "visited": "已走访",  # a 三个必访 help request: the branch visited or called
+    "acknowledged": "支部已阅",  # a report to the branch: an editor read and recorded it
 }
 # Items an editor still has to act on; the queue shows these first.
 OPEN_STATES = ("received", "referred", "changes_requested")
@@ -58,12 +60,19 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
            "changes_requested", needs_text=True),
     Action("reject", "不予采用", BOTH, ("received", "referred", "changes_requested", "approved"),
            "rejected", needs_text=True),
-    Action("spam", "标为垃圾信息", BOTH, ("received", "referred", "changes_requested"), "spam"),
+    Action("spam", "标为垃圾信息", (*BOTH, HELP), ("received", "referred", "changes_requested"),
+           "spam"),
     Action("publish", "发布到网站", BOTH, ("approved", "answered"), "published"),
-    Action("archive", "归档", BOTH,
-           ("answered", "published", "rejected", "spam", "withdrawn"), "archived"),
-    Action("withdraw", "撤回", BOTH, ("received", "referred", "changes_requested", "approved"),
-           "withdrawn", by_member=True),
+    Action("archive", "归档", (*BOTH, HELP),
+           ("answered", "published", "rejected", "spam", "withdrawn", "visited"), "archived"),
+    Action("withdraw", "撤回", (*BOTH, HELP, *REPORT_KINDS),
+           ("received", "referred", "changes_requested", "approved"), "withdrawn",
+           by_member=True),
+    # 三个必访: the editor records the visit or call (date, who, outcome) on its own form
+    # (forms_app/help_requests.py), never from the item page's generic buttons.
+    Action("record_visit", "记录走访", (HELP,), ("received",), "visited"),
+    # A report to the branch (forms_app/reports.py): read and recorded within two working days.
+    Action("acknowledge", "已阅并记录", REPORT_KINDS, ("received",), "acknowledged"),
     Action("revise", "修改后重新提交", (VOICE,), ("changes_requested",), "received",
            by_member=True),
 )}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -159,6 +160,8 @@ def test_buddy_sees_and_confirms_only_own_pairs(app):
     login(buddy, "帮学人")
     page = buddy.get("/app/buddy").get_data(as_text=True)
     assert "甲的心得" in page and "乙的心得" not in page
+    # The tab's title is words, not the page's markup.
+    assert re.search(r"<title>([^<]*)</title>", page)[1].startswith("结对帮学")
     from sqlalchemy import select
 
     from forms_app import db

@@ -10,8 +10,10 @@ from urllib.parse import unquote
 
 import pytest
 
-SERVICES = {"/app/ask": "电子信箱", "/app/track": "查询进度", "/app/voice": "投稿",
-            "/app/study": "记录学习", "/app/me": "我的学习", "/app/login": "登录"}
+SERVICES = {"/app/ask": "电子信箱", "/app/help": "请求走访", "/app/track": "查询进度",
+            "/app/voice": "投稿",
+            "/app/study": "记录学习", "/app/orglife": "记录组织生活", "/app/me": "我的学习",
+            "/app/login": "登录"}
 
 
 class _Links(HTMLParser):

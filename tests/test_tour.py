@@ -225,6 +225,24 @@ def test_member_and_editor_tour(product: Product, browser):
     asked = page.locator("textarea[name=question]").input_value()
     assert asked.startswith("我的情况：") and "转移正式组织关系" in asked
     page.go_back()
+    # ... and its 向支部报告外出 opens the departure report filled in from the answers.
+    report = result.get_by_role("link", name="向支部报告外出")
+    if not report.count():  # the page came back without its result: ask again
+        member.tap(page.get_by_role("button", name="看看该办什么"), navigates=False)
+    member.tap(report)
+    page.wait_for_url("**/app/report?kind=departure**")
+    assert page.get_by_label("准备办理的手续（选填）").input_value() == "转移正式组织关系"
+    assert page.get_by_label("预计在外几个月").input_value() == ""  # theirs to say
+    page.get_by_label("预计在外几个月").fill("8")
+    assert page.get_by_label("相对固定", exact=True).is_checked()
+    page.get_by_label("外出去向（写到城市或区县）").fill("宁波市鄞州区")
+    page.get_by_label("从事的工作").fill("港口装卸")
+    shot(page, "report-form")
+    member.tap(page.get_by_role("button", name="报告支部"))
+    page.wait_for_url(re.compile(r".*/app/report/\d+$"))
+    facts = page.locator("#report-facts").inner_text()
+    assert "宁波市鄞州区" in facts and "已登记，待处理" in facts and "转移正式组织关系" in facts
+    shot(page, "report")
     member.tap(thumb.get_by_role("link", name="指南", exact=True))
     member.tap(page.locator("article a", has_text="在外期间怎样交党费"))
     shot(page, "guide")

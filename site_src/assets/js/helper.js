@@ -179,12 +179,20 @@
       : "本结果按“" + ruleset.name + "”判断。", "dx-meta dx-ruleset"));
     var actions = el("div", "", "dx-helper-actions");
     actions.appendChild(el("p", "拿不准？通过电子信箱把您的情况告诉支部，两个工作日内答复。" +
-      "提问不等于外出报告：外出前，请另行告诉所在党支部。"));
+      "提问不等于外出报告：外出前，请点“向支部报告外出”告诉所在党支部。"));
     var ask = el("a", "向支部提问", "md-button md-button--primary");
     var category = main.outcome.indexOf("活动证") !== -1 ? "活动证" : "组织关系";
     ask.href = "/app/ask?category=" + encodeURIComponent(category) + "&question=" +
       encodeURIComponent(question(helper, answers, main));
     actions.appendChild(ask);
+    // The departure report, prefilled from the answers; the member can change every field
+    // and nothing is stored until they send it. The months are left for the member: an
+    // answer such as 超过 6 个月 gives no number, and a guessed one would be sent unread.
+    var report = el("a", "向支部报告外出", "md-button");
+    report.href = "/app/report?kind=departure&instrument=" + encodeURIComponent(main.outcome) +
+      (answers.fixed_place === "yes" || answers.fixed_place === "no"
+        ? "&fixed_place=" + answers.fixed_place : "");
+    actions.appendChild(report);
     target.appendChild(actions);
   }
 
