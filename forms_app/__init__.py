@@ -127,9 +127,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(orglife.bp)
     app.register_blueprint(my_duties.bp)
-    from forms_app import reports
+    from forms_app import reports, risk
 
     app.register_blueprint(reports.bp)
+    app.register_blueprint(risk.bp)
 
     limiter = Limiter(key_func=client_ip, app=app)
     for endpoint, (setting, methods) in RATE_LIMITS.items():

@@ -333,11 +333,12 @@ def buddy():
         select(StudyLog).join(User, StudyLog.user_id == User.id)
         .where(User.buddy_id == current_user.id)
         .order_by(StudyLog.confirmed_at.is_not(None), StudyLog.day.desc()).limit(200)).all()
-    from forms_app import orglife  # the pairs' 组织生活记录, confirmed here too
+    from forms_app import care, orglife  # the pairs' 组织生活记录, confirmed here too
 
     return render_template("members/buddy.html", logs=logs, lesson_title=lesson_title,
                            form=ConfirmForm(),
-                           orglife=orglife.for_buddy(db.session(), current_user.id))
+                           orglife=orglife.for_buddy(db.session(), current_user.id),
+                           care=care.cards(db.session(), current_user.id))
 
 
 @bp.post("/buddy/<int:log_id>/confirm")

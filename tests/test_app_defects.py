@@ -541,6 +541,7 @@ def test_member_and_editor_pages_speak_chinese(app, client, editor):
         "/app/study", "/app/me", "/app/me/data", "/app/password", "/app/buddy")}
     pages |= {url: editor.get(url) for url in (
         "/app/editor/", "/app/editor/study", "/app/editor/people", "/app/editor/publish",
+        "/app/editor/risk", "/app/editor/orglife",
         f"/app/editor/item/{item_by_code(app, qcode).id}",
         f"/app/editor/item/{item_by_code(app, vcode).id}")}
     pages["preview"] = preview

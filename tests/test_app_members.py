@@ -181,6 +181,7 @@ ROLE_ROUTES = [
     ("get", "/app/editor/"), ("get", "/app/editor/item/1"), ("post", "/app/editor/bulk"),
     ("get", "/app/editor/study"), ("get", "/app/editor/people"),
     ("post", "/app/editor/publish"), ("get", "/app/editor/audit"),
+    ("get", "/app/editor/risk"), ("get", "/app/editor/orglife"),
 ]
 
 
