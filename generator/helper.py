@@ -12,7 +12,6 @@ added after it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from itertools import islice
 from typing import TypedDict
 
 from generator.models.helper import Helper, HelperQuestion, Rule
@@ -81,10 +80,28 @@ def all_answers(helper: Helper) -> list[dict[str, str]]:
     return paths
 
 
+def coverage(helper: Helper, limit: int = 3) -> tuple[list[dict[str, str]], list[str]]:
+    """One walk through every way through the questions: up to `limit` of those that get
+    no main rule, and the ids of the rules no way ever reaches (a condition that can never
+    hold, or a main rule always taken by one before it)."""
+    missing: list[dict[str, str]] = []
+    used: set[str] = set()
+    for answers in all_answers(helper):
+        verdict = evaluate(helper, answers)
+        if verdict["main"] is None and len(missing) < limit:
+            missing.append(answers)
+        used.update([verdict["main"] or "", *verdict["extras"]])
+    return missing, [rule.id for rule in helper.rules if rule.id not in used]
+
+
 def unanswered(helper: Helper, limit: int = 3) -> list[dict[str, str]]:
     """Up to `limit` combinations of answers for which the helper gives no main rule."""
-    missing = (a for a in all_answers(helper) if evaluate(helper, a)["main"] is None)
-    return list(islice(missing, limit))
+    return coverage(helper, limit)[0]
+
+
+def unused_rules(helper: Helper) -> list[str]:
+    """Ids of the rules no way through the questions ever reaches."""
+    return coverage(helper)[1]
 
 
 def describe_condition(questions: list[HelperQuestion], rules: list[Rule],
@@ -116,12 +133,3 @@ def _either(labels: Iterable[str]) -> str:
         out += label
     return out
 
-
-def unused_rules(helper: Helper) -> list[str]:
-    """Ids of the rules no way through the questions ever reaches (a condition that can
-    never hold, or a main rule always taken by one before it)."""
-    used: set[str] = set()
-    for answers in all_answers(helper):
-        verdict = evaluate(helper, answers)
-        used.update([verdict["main"] or "", *verdict["extras"]])
-    return [rule.id for rule in helper.rules if rule.id not in used]
