@@ -47,6 +47,9 @@ class User(UserMixin, Base):
     dues_paid_until: Mapped[date | None] = mapped_column(Date)
     card_issued_on: Mapped[date | None] = mapped_column(Date)
     thought_every_months: Mapped[int] = mapped_column(Integer, default=12)
+    # Account recovery without phone or e-mail (forms_app/recovery.py): the hash of the
+    # recovery code shown once at registration; NULL once used or never made.
+    recovery_hash: Mapped[str | None] = mapped_column(String(255))
 
     buddy: Mapped[User | None] = relationship(remote_side=[id])
 
@@ -132,6 +135,7 @@ class Submission(Base):
     work: Mapped[str | None] = mapped_column(String(40))
     fixed_place: Mapped[bool | None] = mapped_column(Boolean)
     instrument: Mapped[str | None] = mapped_column(String(60))  # the helper's outcome
+    leave_on: Mapped[date | None] = mapped_column(Date)  # a departure report's leaving day
     orglife_away: Mapped[str | None] = mapped_column(Text)  # a return report's
     # 三个必访: the visit or call an editor recorded.
     visit_on: Mapped[date | None] = mapped_column(Date)
@@ -156,9 +160,13 @@ class StudyLog(Base):
     confirmed_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"))
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # 送学上门: the study buddy logged this session for a member without a phone (代记).
+    logged_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
+    logged_by: Mapped[User | None] = relationship(foreign_keys=[logged_by_id])
 
 
 class OrgLife(Base):
@@ -181,6 +189,62 @@ class OrgLife(Base):
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
+
+
+class ContactNote(Base):
+    """A study buddy's note of a contact with a paired member (电话, 微信, 云谈话, 上门):
+    the day and a short note, which the member can read on their 我的 page."""
+
+    __tablename__ = "contact_notes"
+    __table_args__ = (Index("ix_contact_notes_user_day", "user_id", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    day: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(10))  # phone|wechat|cloud|visit
+    note: Mapped[str] = mapped_column(String(500))
+    form_key: Mapped[str | None] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+
+
+class BuddyNotice(Base):
+    """通报: the branch's study requirement as the study buddy passed it on to a member;
+    shown on the member's 我的 page until they mark it read."""
+
+    __tablename__ = "buddy_notices"
+    __table_args__ = (Index("ix_buddy_notices_user", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    form_key: Mapped[str | None] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+
+
+class ResetCode(Base):
+    """A one-time password reset code an editor or the member's buddy issued: only its
+    hash is kept; it works once, for 24 hours (forms_app/recovery.py)."""
+
+    __tablename__ = "reset_codes"
+    __table_args__ = (Index("ix_reset_codes_user", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    issued_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    code_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class AuditEntry(Base):
