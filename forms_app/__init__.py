@@ -23,7 +23,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from forms_app import db, moderation, settings, working_days
 from forms_app.extensions import client_ip, csrf, login_manager
-from forms_app.states import KIND_LABELS, STATE_LABELS
+from forms_app.states import COUNT_STATES, KIND_LABELS, KIND_STATES, STATE_LABELS
 from generator.markup import render_markdown
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,14 @@ RATE_LIMITS = {
     "members.study": ("SUBMIT_LIMIT", POST),
     "orglife.record": ("SUBMIT_LIMIT", POST),
     "reports.report": ("SUBMIT_LIMIT", POST),
+    "pairs.contact": ("SUBMIT_LIMIT", POST),
+    "pairs.notice": ("SUBMIT_LIMIT", POST),
+    "pairs.home_study_log": ("SUBMIT_LIMIT", POST),
+    "pairs.read_notice": ("SUBMIT_LIMIT", POST),
     "members.login": ("LOGIN_LIMIT", POST),
+    # Guessing a recovery or reset code, or the password that makes a new one: like login.
+    "recovery.recover": ("LOGIN_LIMIT", POST),
+    "recovery.regenerate": ("LOGIN_LIMIT", POST),
     "public.lookup": ("LOOKUP_LIMIT", POST),
     # Guessing tracking codes by URL is limited like the look-up form.
     "public.track": ("LOOKUP_LIMIT", ALL),
@@ -115,7 +122,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from forms_app import editor, members, public
+    from forms_app import editor, editor_people, members, public  # noqa: F401 (routes)
 
     app.register_blueprint(public.bp)
     app.register_blueprint(members.bp)
@@ -131,6 +138,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(reports.bp)
     app.register_blueprint(risk.bp)
+    from forms_app import recovery
+
+    app.register_blueprint(recovery.bp)
+    from forms_app import charts, ledger
+
+    app.register_blueprint(charts.bp)
+    app.register_blueprint(ledger.bp)
+    from forms_app import pairs  # 结对帮学: the buddy's contact notes, 通报 and 代记
+
+    app.register_blueprint(pairs.bp)
 
     limiter = Limiter(key_func=client_ip, app=app)
     for endpoint, (setting, methods) in RATE_LIMITS.items():
@@ -203,6 +220,7 @@ def _register_template_helpers(app: Flask) -> None:
     from generator.plaintext import display_title
 
     app.jinja_env.globals.update(KIND_LABELS=KIND_LABELS, STATE_LABELS=STATE_LABELS,
+                                 COUNT_STATES=COUNT_STATES, KIND_STATES=KIND_STATES,
                                  csrf_field=csrf_field)
     app.jinja_env.filters["code"] = tracking_code.display
     app.jinja_env.filters["mask"] = mask

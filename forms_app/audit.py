@@ -20,11 +20,18 @@ ACTION_LABELS = {
     "spam": "标为垃圾信息", "publish": "发布到网站", "archive": "归档", "withdraw": "撤回",
     "revise": "作者修改后重新提交", "erase": "删除个人信息", "reveal": "查看完整个人信息",
     "login": "登录", "login_failed": "登录失败", "logout": "退出登录", "export": "导出",
+    "export_ledger": "导出台账",
+    # Account recovery (forms_app/recovery.py); the codes themselves are never logged.
+    "recovery_code": "重新生成恢复码", "reset_code": "生成重设密码码",
+    "password_reset": "凭恢复码或重设码重设密码", "password_reset_failed": "重设密码未成功",
     "confirm_study": "确认学习记录", "confirm_orglife": "确认组织生活记录",
     "declare_duties": "更新党费和活动证信息", "password": "修改密码", "pair": "结对帮学",
     "confirm_public": "确认公开内容", "publish_refused": "未能发布", "unpublish": "从网站撤下",
     "rebuild_ok": "网站重新生成成功", "rebuild_failed": "网站重新生成失败",
-    "record_visit": "记录走访", "acknowledge": "已阅并记录",
+    # 结对帮学 (forms_app/pairs): what a study buddy records for a paired member.
+    "contact_note": "记录联系（结对帮学）", "home_study": "代记学习（送学上门）",
+    "buddy_notice": "发出通报（结对帮学）",
+    "record_visit": "记录走访", "acknowledge": "已阅并记录", "reopen": "求助人说问题还没解决",
 }
 # What a member sees of an item's history on its tracking page (never who or where).
 PUBLIC_LABELS = {
@@ -34,6 +41,7 @@ PUBLIC_LABELS = {
     "publish": "已发布到网站", "withdraw": "已撤回", "revise": "作者已修改",
     "erase": "个人信息和内容已删除", "archive": "已归档", "unpublish": "已从网站撤下",
     "record_visit": "支部已走访或来电", "acknowledge": "支部已阅",
+    "reopen": "您说问题还没解决，支部将再联系您",
 }
 
 

@@ -1,6 +1,7 @@
 """The study buddy's care list (关心名单) at the top of /app/buddy: one card per member paired
 with the buddy (User.buddy_id), with their last study, last organisational life, the days
-to the six-month line and the reports waiting for the branch to read.
+to the six-month line, the buddy's last contact and the reports waiting for the branch to
+read; each card links to the buddy's page for that member (forms_app/pairs).
 
 Cards are amber from WARN_DAYS and red from OVER_DAYS since the last organisational life; a
 member with no record at all is neutral (grey), never red. Red cards come first, then amber,
@@ -20,6 +21,7 @@ from forms_app import duties
 from forms_app.duties import SixMonths, cn_date
 from forms_app.forms import beijing_today
 from forms_app.models import OrgLife, StudyLog, Submission, User
+from forms_app.pairs import contacts
 from forms_app.states import KIND_LABELS, REPORT_KINDS
 from forms_app.working_days import beijing
 
@@ -53,6 +55,9 @@ class Card:
     six: SixMonths
     since: int | None  # days since the last organisational life
     reports: tuple[WaitingReport, ...]
+    # The buddy's last contact note (forms_app/pairs/contacts.py): its day and channel.
+    last_contact: date | None = None
+    last_contact_channel: str | None = None
 
     @property
     def stage(self) -> Stage:
@@ -93,6 +98,12 @@ class Card:
         return f"上次学习：{cn_date(self.last_study)}。"
 
     @property
+    def contact_sentence(self) -> str:
+        if self.last_contact is None:
+            return "还没有联系记录。"
+        return f"最近联系：{cn_date(self.last_contact)}，{self.last_contact_channel}。"
+
+    @property
     def reports_sentence(self) -> str:
         return f"待支部阅的报告：{len(self.reports)} 份。"
 
@@ -112,6 +123,7 @@ def cards(s: Session, buddy_id: int, today: date | None = None) -> list[Card]:
     ids = [uid for uid, _ in pairs]
     study = _last_days(s, StudyLog.day, StudyLog.user_id, ids)
     orglife = _last_days(s, OrgLife.day, OrgLife.user_id, ids)
+    contacted = contacts.latest_contacts(s, ids)
     waiting: dict[int, list[WaitingReport]] = {uid: [] for uid in ids}
     for item in s.scalars(select(Submission).where(
             Submission.user_id.in_(ids), Submission.kind.in_(REPORT_KINDS),
@@ -126,6 +138,8 @@ def cards(s: Session, buddy_id: int, today: date | None = None) -> list[Card]:
             user_id=uid, username=name, last_study=study.get(uid), last_orglife=last,
             six=duties.six_months(last, today),
             since=(today - last).days if last else None,
-            reports=tuple(waiting[uid])))
+            reports=tuple(waiting[uid]),
+            last_contact=contacted[uid][0] if uid in contacted else None,
+            last_contact_channel=contacted[uid][1] if uid in contacted else None))
     # sorted() is stable: within each colour the cards keep the order by name.
     return sorted(result, key=lambda card: _ORDER[card.stage])

@@ -124,7 +124,10 @@ class SiteFiles:
                 missing.headers.update(self.headers())
                 return missing(environ, start_response)
         mime = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-        if mime.startswith("text/") or mime in ("application/javascript", "application/json"):
+        if file.name == "feed.xml":  # the Atom feed (generator/feed.py)
+            mime = "application/atom+xml"
+        if mime.startswith("text/") or mime in ("application/javascript", "application/json",
+                                                "application/atom+xml"):
             mime += "; charset=utf-8"
         headers = {**self.headers(), "Cache-Control": cache_control(
             file.relative_to(self.root).as_posix())}

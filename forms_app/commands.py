@@ -1,10 +1,12 @@
-"""The forms app's part of the dangxiao command: db upgrade/purge, editor add."""
+"""The forms app's part of the dangxiao command: db upgrade/purge/backup/restore/check-backup,
+editor add."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
 import sys
+from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.security import generate_password_hash
@@ -32,7 +34,77 @@ def db_upgrade(_args: argparse.Namespace) -> int:
         migrate.upgrade(database_url(app))
     except OperationalError as exc:
         return _unreachable(exc)
+    except migrate.UpgradeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     print("数据库已升级到最新结构。", file=sys.stderr)
+    return 0
+
+
+def _print_counts(counts: dict[str, int]) -> None:
+    for table, n in counts.items():
+        print(f"{table}\t{n}")
+    sys.stdout.flush()
+
+
+def _revision_note(revision: str | None) -> str:
+    from forms_app.migrate import head
+
+    if revision == head():
+        return f"数据库结构为最新版本（{revision}）"
+    if revision is None:
+        return "没有数据库结构版本（alembic_version），这不是本应用的数据库"
+    return f"数据库结构为旧版本 {revision}，恢复后请运行 dangxiao db upgrade"
+
+
+def db_backup(args: argparse.Namespace) -> int:
+    from forms_app import backup
+    from forms_app.db import database_url
+
+    dest = Path(args.file)
+    try:
+        backup.backup(database_url(_app()), dest)
+        kind, revision, counts = backup.inspect_backup(dest)
+    except backup.BackupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    _print_counts(counts)
+    print(f"已备份到 {dest}（{dest.stat().st_size} 字节，{backup.ENGINE_NAMES[kind]}，"
+          f"{sum(counts.values())} 行，{_revision_note(revision)}）。", file=sys.stderr)
+    return 0
+
+
+def db_restore(args: argparse.Namespace) -> int:
+    from forms_app import backup, migrate
+    from forms_app.db import database_url
+
+    url = database_url(_app())
+    try:
+        backup.restore(url, Path(args.file))
+        counts = backup.table_counts(url)
+        revision = migrate.current(url)
+    except backup.BackupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except OperationalError as exc:
+        return _unreachable(exc)
+    _print_counts(counts)
+    print(f"已从 {args.file} 恢复，共 {sum(counts.values())} 行；{_revision_note(revision)}。",
+          file=sys.stderr)
+    return 0
+
+
+def db_check_backup(args: argparse.Namespace) -> int:
+    from forms_app import backup
+
+    try:
+        kind, revision, counts = backup.inspect_backup(Path(args.file))
+    except backup.BackupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    _print_counts(counts)
+    print(f"备份可以读取：{backup.ENGINE_NAMES[kind]}，{len(counts)} 张表，"
+          f"{sum(counts.values())} 行，{_revision_note(revision)}。", file=sys.stderr)
     return 0
 
 
@@ -97,6 +169,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         func=db_upgrade)
     dbsub.add_parser("purge", help="erase personal data past RETENTION_DAYS").set_defaults(
         func=db_purge)
+    b = dbsub.add_parser("backup", help="copy the database into FILE while the app runs")
+    b.add_argument("file")
+    b.set_defaults(func=db_backup)
+    r = dbsub.add_parser("restore", help="load a backup FILE into an empty database")
+    r.add_argument("file")
+    r.set_defaults(func=db_restore)
+    c = dbsub.add_parser("check-backup", help="read a backup FILE and print its row counts")
+    c.add_argument("file")
+    c.set_defaults(func=db_check_backup)
 
     p = sub.add_parser("editor", help="editor accounts")
     esub = p.add_subparsers(dest="editor_command", required=True)

@@ -1,4 +1,5 @@
-"""Editors' moderation: the queue, one item, bulk actions, reveals, pairs, publish, audit."""
+"""Editors' moderation: the queue, one item, bulk actions, reveals, publish. The editors'
+pages about people (study logs, pairs, the audit log) are in forms_app/editor_people.py."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 from forms_app import audit, basis_pick, db, disclosure, help_requests, moderation, publish
 from forms_app.extensions import client_ip, login_manager
 from forms_app.forms import ConfirmForm, ItemActionForm, PublicTextForm, choices
-from forms_app.models import AuditEntry, StudyLog, Submission, User
+from forms_app.models import AuditEntry, StudyLog, Submission
 from forms_app.states import (
     ACTIONS,
     BULK_ACTIONS,
@@ -308,40 +309,6 @@ def bulk():
     return redirect(url_for("editor.queue"), 303)
 
 
-@bp.get("/study")
-@editor_required
-def study_logs():
-    logs = db.session().scalars(select(StudyLog).where(StudyLog.confirmed_at.is_(None))
-                                .order_by(StudyLog.day, StudyLog.id).limit(200)).all()
-    from forms_app.lessons import lesson_title
-
-    return render_template("editor/study.html", logs=logs, form=ConfirmForm(),
-                           lesson_title=lesson_title)
-
-
-@bp.route("/people", methods=["GET", "POST"])
-@editor_required
-def people():
-    """Pair a member with a study buddy (1+1 结对帮学)."""
-    s = db.session()
-    if request.method == "POST":
-        member = s.scalar(select(User).where(User.username == request.form.get("member", "")))
-        buddy_name = request.form.get("buddy", "").strip()
-        buddy = s.scalar(select(User).where(User.username == buddy_name)) if buddy_name else None
-        if member is None or (buddy_name and buddy is None) or member is buddy:
-            flash("找不到这个用户，或不能与自己结对。", "error")
-        else:
-            member.buddy_id = buddy.id if buddy else None
-            audit.record(s, current_user.username, "pair", ip=client_ip(),
-                         detail=f"user {member.id} -> {buddy.id if buddy else '-'}")
-            s.commit()
-            flash("结对已保存。" if buddy else "已解除结对。", "success")
-        return redirect(url_for("editor.people"), 303)
-    members = s.scalars(select(User).where(User.role == "member")
-                        .order_by(User.username).limit(500)).all()
-    return render_template("editor/people.html", members=members, form=ConfirmForm())
-
-
 @bp.get("/publish")
 @editor_required
 def publish_confirm():
@@ -377,18 +344,3 @@ def publish_now():
     if result.git_error:
         flash(f"内容已写入，但提交到内容版本库失败：{result.git_error}", "error")
     return redirect(url_for("editor.queue"), 303)
-
-
-@bp.get("/audit")
-@admin_required
-def audit_log():
-    before = request.args.get("before", type=int)
-    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(PAGE_SIZE)
-    if before:
-        query = query.where(AuditEntry.id < before)
-    s = db.session()
-    entries = s.scalars(query).all()
-    # Members are logged by pseudonym; the page shows who that is while the account exists.
-    return render_template("editor/audit.html", entries=entries,
-                           actors=audit.actor_labels(s, entries),
-                           labels=audit.ACTION_LABELS, state_labels=STATE_LABELS)

@@ -145,7 +145,8 @@ def member_action(code: str):
         flash("您的求助内容和联系方式已删除。", "success")
     elif action in ACTIONS and ACTIONS[action].by_member:
         if moderation.by_member(session, item, action, client_ip()):
-            flash("已撤回，支部不会再按这条求助联系您。", "success")
+            flash("已告诉支部问题还没解决，支部会再联系您。" if action == "reopen"
+                  else "已撤回，支部不会再按这条求助联系您。", "success")
         else:
             flash("状态已经变化，未能完成这个操作。", "error")
     else:

@@ -119,6 +119,9 @@ def register():
         s = db.session()
         user = User(username=form.username.data.strip(),
                     password_hash=generate_password_hash(form.password.data), role="member")
+        from forms_app import recovery  # the recovery code, shown once on the next page
+
+        seed = recovery.issue_recovery_code(user)
         s.add(user)
         try:
             s.commit()
@@ -127,14 +130,21 @@ def register():
             form.username.errors.append("这个用户名已被使用，请换一个。")
         else:
             start_session(user)
+            recovery.show_once("recovery", seed, user.id)
             flash("注册成功，欢迎！", "success")
-            return redirect(safe_next(request.args.get("next"), url_for("members.study")), 303)
+            target = safe_next(request.args.get("next"), url_for("members.study"))
+            return redirect(url_for("recovery.show_code", next=target), 303)
     return render_template("members/register.html", form=form), 400 if form.errors else 200
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
+    if request.method == "GET" and current_user.is_authenticated:
+        # The site's pages cannot know who is signed in: their 登录 link lands here.
+        flash(f"您已经登录（用户名：{current_user.username}）。", "success")
+        default = url_for("editor.queue") if current_user.is_editor else url_for("members.mine")
+        return redirect(safe_next(request.args.get("next"), default), 303)
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next"), "")
     if form.validate_on_submit():
@@ -267,6 +277,16 @@ def _duties_export(s, user: User) -> dict:
     }
 
 
+def _pairs_export(s, user: User) -> dict:
+    """The study buddy's contact notes and 通报 about the member (forms_app/pairs)."""
+    from forms_app.pairs import contacts, notices
+
+    return {
+        "contact_notes": contacts.export(contacts.notes_for(s, user.id, None), _beijing_iso),
+        "buddy_notices": notices.export(notices.for_member(s, user.id, None), _beijing_iso),
+    }
+
+
 @bp.get("/me/export.json")
 @login_required
 def export_mine():
@@ -285,9 +305,13 @@ def export_mine():
             "topic": log.topic, "minutes": log.minutes, "mode": log.mode,
             "reflection": log.reflection, "confirmed": log.confirmed_at is not None,
             "confirmed_at": _beijing_iso(log.confirmed_at),
+            # 代记: logged by the study buddy at a 送学上门 visit (forms_app/pairs).
+            "logged_by_buddy": log.logged_by_id is not None,
+            "logged_by": log.logged_by.username if log.logged_by else None,
             "created_at": _beijing_iso(log.created_at)} for log in logs],
         **_duties_export(s, user),
         "reports": reports.export_rows(s, user.id),
+        **_pairs_export(s, user),
     }
     audit.record(s, audit.actor_name(user), "export", ip=client_ip(), detail="own data")
     s.commit()

@@ -155,7 +155,8 @@ def apply(session: Session, item_id: int, action: str, version: int, actor: str,
     now = utcnow()
     values: dict[str, Any] = {"state": act.target, "version": version + 1, "updated_at": now,
                               **(extra or {})}
-    if action == "answer":
+    if action == "answer" or (action == "acknowledge" and text):
+        # An acknowledged report may carry the branch's short reply, which its member reads.
         values["answer"] = text
     elif action in ("reject", "request_changes"):
         values["reason"] = text
@@ -163,6 +164,9 @@ def apply(session: Session, item_id: int, action: str, version: int, actor: str,
         # The clock stops: keep the working time left, resume counts it from the return.
         left = calendar().between(from_db(now), from_db(item.due_at))
         values["paused_remaining"] = left
+    elif action == "reopen":
+        due, certain = calendar().add(from_db(now), answer_seconds())
+        values.update(due_at=as_utc(due), calendar_uncertain=not certain)
     elif action == "resume":
         left = item.paused_remaining if item.paused_remaining is not None else 0
         due, certain = calendar().add(from_db(now), left)

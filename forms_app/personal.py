@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from forms_app.models import Submission, utcnow
+from forms_app.models import BuddyNotice, ContactNote, ResetCode, Submission, utcnow
 from forms_app.states import HELP, REPORT_KINDS
 
 PHONE = re.compile(r"1[3-9]\d{9}")
@@ -107,4 +107,20 @@ def purge_expired(session: Session, retention_days: int) -> int:
         Submission.personal_erased_at.is_(None))).all()
     for item in items:
         erase(item, text=item.kind in (*REPORT_KINDS, HELP))
-    return len(items)
+    return len(items) + _purge_care_records(session, cutoff)
+
+
+def _purge_care_records(session: Session, cutoff) -> int:
+    """What others wrote about a member ages out too: a buddy's contact notes older than
+    the retention period, 通报 read that long ago, and reset codes expired that long ago.
+    (The member's own records — study, organisational life — go with their account.)"""
+    from forms_app.working_days import beijing
+
+    removed = 0
+    for statement in (
+            delete(ContactNote).where(ContactNote.day < beijing(cutoff).date()),
+            delete(BuddyNotice).where(BuddyNotice.read_at < cutoff),
+            delete(ResetCode).where(ResetCode.expires_at < cutoff)):
+        removed += session.execute(statement.execution_options(
+            synchronize_session=False)).rowcount or 0
+    return removed

@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import re
 
-from wtforms import HiddenField, IntegerField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
-from forms_app.forms import VISIBLE, Form, Honeypot
+from forms_app.forms import VISIBLE, Form, Honeypot, beijing_today
 from forms_app.states import DEPARTURE, KIND_LABELS, REPORT_KINDS, RETURN, THOUGHT
 
 FIXED_PLACE = [SelectChoice("yes", "相对固定"), SelectChoice("no", "不固定，经常变动")]
@@ -34,12 +42,19 @@ def city_only(form: Form, field: StringField) -> None:
         raise ValidationError(f"{CITY_HINT}，请不要写街道、门牌等详细地址。")
 
 
+def _leave_day_ok(form: Form, field: DateField) -> None:
+    """A departure is reported before leaving or soon after: a year either side."""
+    if field.data and abs((field.data - beijing_today()).days) > 366:
+        raise ValidationError("外出日期请填写一年以内的日子（已经走了的，填实际离开的日子）。")
+
+
 class ReportForm(Honeypot, Form):
     kind = HiddenField()
     body = TextAreaField("内容", filters=VISIBLE, validators=[
         Optional(), Length(max=10000, message="内容请控制在 10000 字以内。")])
     destination = StringField("外出去向（写到城市或区县）", filters=VISIBLE, validators=[
         Optional(), Length(max=30, message="去向请控制在 30 字以内。"), city_only])
+    leave_on = DateField("外出日期（选填）", validators=[Optional(), _leave_day_ok])
     months = IntegerField("预计在外几个月", validators=[
         Optional(), NumberRange(min=1, max=120, message="预计在外时间应为 1 到 120 个月。")])
     work = StringField("从事的工作", filters=VISIBLE, validators=[
@@ -82,7 +97,7 @@ class ReportForm(Honeypot, Form):
 
 # What each kind's page says and which fields it asks, in the order shown.
 KIND_FIELDS = {
-    DEPARTURE: ("destination", "months", "work", "fixed_place", "instrument", "contact",
+    DEPARTURE: ("destination", "leave_on", "months", "work", "fixed_place", "instrument", "contact",
                 "body"),
     RETURN: ("body", "orglife_away"),
     THOUGHT: ("body",),

@@ -57,7 +57,8 @@ def export_rows(session: Session, user_id: int) -> list[dict[str, Any]]:
 
     return [{
         "kind": item.kind, "kind_label": KIND_LABELS[item.kind], "state": item.state,
-        "body": item.body, "destination": item.destination, "months": item.months,
+        "body": item.body, "destination": item.destination,
+        "leave_on": item.leave_on.isoformat() if item.leave_on else None, "months": item.months,
         "work": item.work, "fixed_place": item.fixed_place, "instrument": item.instrument,
         "contact": item.contact, "orglife_away": item.orglife_away,
         "created_at": when(item.created_at), "updated_at": when(item.updated_at),
@@ -113,6 +114,7 @@ def report():
                                   "form_key": form.form_key.data or None}
         if kind == DEPARTURE:
             fields.update(destination=form.destination.data.strip(), months=form.months.data,
+                          leave_on=form.leave_on.data,
                           work=form.work.data.strip(),
                           fixed_place=form.fixed_place.data == "yes",
                           instrument=(form.instrument.data or "").strip() or None,

@@ -19,7 +19,15 @@ from forms_app import db
 from forms_app.duties import add_months, cn_date, cn_month
 from forms_app.editor import editor_required
 from forms_app.forms import beijing_today
-from forms_app.models import AuditEntry, OrgLife, StudyLog, Submission, User, utcnow
+from forms_app.models import (
+    AuditEntry,
+    ContactNote,
+    OrgLife,
+    StudyLog,
+    Submission,
+    User,
+    utcnow,
+)
 from forms_app.states import HELP, KIND_LABELS, QUESTION, REPORT_KINDS
 from forms_app.working_days import BEIJING
 
@@ -38,29 +46,38 @@ class AtRisk:
     last_orglife: date | None
     days: int | None  # since last_orglife; None when there is no record at all
     last_study: date | None
+    last_contact: date | None  # the buddy's last contact note (forms_app/pairs/contacts.py)
 
 
 def at_risk(s: Session, today: date, limit: int = LIST_LIMIT) -> list[AtRisk]:
     """Members (role member) whose last organisational life (as forms_app.orglife.last_day
     finds it: the latest org_life day) is RISK_DAYS or more before today, or who have none;
-    those without a record first, then the longest ago first."""
+    those without a record first, then the longest ago first. A contact by the study buddy
+    does not take a member off the list (a call is not organisational life, and the
+    six-month line is about organisational life); the list shows the last contact beside
+    it, so the branch sees who is being looked after and who is not."""
     last_org = (select(OrgLife.user_id, func.max(OrgLife.day).label("day"))
                 .group_by(OrgLife.user_id).subquery())
     last_study = (select(StudyLog.user_id, func.max(StudyLog.day).label("day"))
                   .group_by(StudyLog.user_id).subquery())
+    last_contact = (select(ContactNote.user_id, func.max(ContactNote.day).label("day"))
+                    .group_by(ContactNote.user_id).subquery())
     buddy = aliased(User)
     rows = s.execute(
-        select(User.username, buddy.username, last_org.c.day, last_study.c.day)
+        select(User.username, buddy.username, last_org.c.day, last_study.c.day,
+               last_contact.c.day)
         .outerjoin(buddy, User.buddy_id == buddy.id)
         .outerjoin(last_org, last_org.c.user_id == User.id)
         .outerjoin(last_study, last_study.c.user_id == User.id)
+        .outerjoin(last_contact, last_contact.c.user_id == User.id)
         .where(User.role == "member",
                or_(last_org.c.day.is_(None),
                    last_org.c.day <= today - timedelta(days=RISK_DAYS)))
         .order_by(last_org.c.day.is_not(None), last_org.c.day, User.username)
         .limit(limit)).all()
-    return [AtRisk(name, buddy_name, org, (today - org).days if org else None, study)
-            for name, buddy_name, org, study in rows]
+    return [AtRisk(name, buddy_name, org, (today - org).days if org else None, study,
+                   contact)
+            for name, buddy_name, org, study, contact in rows]
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,10 @@ SETTINGS: tuple[Setting, ...] = (
             "empty means instance/calendar.yaml"),
     Setting("RETENTION_DAYS", 365,
             "personal data of closed items older than this is purged by `dangxiao db purge`"),
+    Setting("STUDY_TARGET_HOURS", 32,
+            "the branch's own yearly study target in study hours, shown in the ledger "
+            "(台账) as the branch's number, not as a rule of the source documents"),
+    Setting("MINUTES_PER_STUDY_HOUR", 45, "minutes that make one study hour (学时)"),
 )
 
 NAMES = {s.name for s in SETTINGS}

@@ -73,10 +73,31 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("record_visit", "记录走访", (HELP,), ("received",), "visited"),
     # A report to the branch (forms_app/reports.py): read and recorded within two working days.
     Action("acknowledge", "已阅并记录", REPORT_KINDS, ("received",), "acknowledged"),
+    # After a visit the member says the trouble is not over: back in the queue, due again.
+    Action("reopen", "问题还没解决，请再联系我", (HELP,), ("visited",), "received",
+           by_member=True),
     Action("revise", "修改后重新提交", (VOICE,), ("changes_requested",), "received",
            by_member=True),
 )}
 BULK_ACTIONS = ("approve", "reject", "spam", "archive")
+# The states the queue's count table shows, and which of them each kind can be in.
+COUNT_STATES = ("received", "referred", "changes_requested", "answered", "approved",
+                "published", "rejected", "acknowledged", "visited")
+
+
+def _reachable(kind: str) -> frozenset[str]:
+    """The states an item of this kind can reach from received through its actions."""
+    seen, todo = {"received"}, ["received"]
+    while todo:
+        state = todo.pop()
+        for a in ACTIONS.values():
+            if kind in a.kinds and state in a.sources and a.target not in seen:
+                seen.add(a.target)
+                todo.append(a.target)
+    return frozenset(seen)
+
+
+KIND_STATES = {kind: _reachable(kind) for kind in KIND_LABELS}
 
 # Fixed reasons an editor can pick when declining, for each kind its own: an article's are
 # about the column, a question's about what the mailbox answers. The asker or author reads

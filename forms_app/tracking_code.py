@@ -17,7 +17,11 @@ _VALID = re.compile(f"^[{ALPHABET}]{{{LENGTH}}}$")
 
 def new_code() -> str:
     # One draw of the whole number, written in base 30 (uniform, one call to the OS).
-    n = secrets.randbelow(len(ALPHABET) ** LENGTH)
+    return from_number(secrets.randbelow(len(ALPHABET) ** LENGTH))
+
+
+def from_number(n: int) -> str:
+    """The code of a number below len(ALPHABET) ** LENGTH, in base 30."""
     digits = []
     for _ in range(LENGTH):
         n, d = divmod(n, len(ALPHABET))

@@ -22,6 +22,7 @@ from mkdocs.config import load_config
 
 from generator.checks import check, errors_only, media_length
 from generator.errors import ContentError, Problem
+from generator.feed import FEED_PATH
 from generator.loader import Content
 from generator.models.common import MediaFacts
 from generator.models.search import SearchTerms
@@ -61,9 +62,12 @@ class BuildResult:
 
 def mkdocs_config(site_src: Path, docs: Path, site_dir: Path, nav: list, site_name: str,
                   site_description: str):
-    return load_config(str(site_src / "mkdocs.yml"), docs_dir=str(docs),
-                       site_dir=str(site_dir), nav=nav, site_name=site_name,
-                       site_description=site_description)
+    config = load_config(str(site_src / "mkdocs.yml"), docs_dir=str(docs),
+                         site_dir=str(site_dir), nav=nav, site_name=site_name,
+                         site_description=site_description)
+    # main.html links the Atom feed from every page's head when the render wrote one.
+    config["extra"]["feed"] = (docs / FEED_PATH).is_file()
+    return config
 
 
 def build_site(content_dir: Path = DEFAULT_CONTENT, out: Path = DEFAULT_OUT,
@@ -332,7 +336,7 @@ def write_csp(site: Path) -> str:
     return policy
 
 
-COMPRESSIBLE = {".html", ".css", ".js", ".json", ".svg", ".xml", ".txt"}
+COMPRESSIBLE = {".html", ".css", ".js", ".json", ".svg", ".xml", ".txt", ".ics"}
 
 
 def precompress(site: Path, min_size: int = 512) -> int:

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from generator.errors import Problem
+from generator.events import event_problems
 from generator.helper import coverage
 from generator.loader import (
     Content,
@@ -250,6 +251,7 @@ def _item_problems(content: Content, item: Item, refs: set[str], pages: set[str]
             problems.append(_problem(item, loc, f"链接目标不存在：{ref}"))
     problems += _markup_problems(item)
     problems += _basis_problems(content, item)
+    problems += event_problems(content, item)
     if not from_members(item):  # member text keeps only absolute links (generator/markup)
         problems += _link_problems(content, item, pages)
     for loc, name in _media_of(item):

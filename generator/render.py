@@ -16,10 +16,13 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from generator.citations import basis_html, basis_json, doc_heading
+from generator.events import beijing_today, is_past, render_events, split_events, where_text
+from generator.feed import FEED_PATH, atom_feed, feed_url
 from generator.helper import describe_condition
 from generator.loader import Content, Item
 from generator.markup import render_markdown
 from generator.models.courses import TOPIC_GROUPS
+from generator.models.events import when
 from generator.models.faq import is_mailbox
 from generator.models.site import SECTIONS
 from generator.output import RenderResult, cached, fingerprint, write_tree
@@ -36,6 +39,7 @@ SECTION_BLURBS = {
     "voices": "流动党员写下的工作学习体会",
     "faq": "常见政策问题及依据",
     "themes": "每周一个主题，材料和讨论题",
+    "events": "主题党日、红色沙龙，可加入手机日历",
 }
 POST_SECTIONS = {
     "news": ("党建动态", "上级党组织的部署要求和各支部流动党员工作的新做法、新消息。"),
@@ -103,6 +107,8 @@ def _environment() -> Environment:
     env.filters["title"] = title_md
     env.filters["short_title"] = lambda text: md_text(short_title(text))
     env.filters["plain_html"] = plain_html
+    env.filters["when"] = when
+    env.filters["where"] = where_text
     env.tests["mailbox"] = is_mailbox
     return env
 
@@ -147,7 +153,9 @@ class Renderer:
         superseded = {slug: doc_heading(item.model) for slug, item in content.basis.items()}
         self.env.globals.update(
             title_of=self.title_of, opt=lambda obj, name: getattr(obj, name, None),
-            cite_html=lambda basis: basis_html(content.basis, basis, superseded))
+            cite_html=lambda basis: basis_html(content.basis, basis, superseded),
+            event_of=lambda slug: content.items.get("events", {}).get(slug),
+            feed_url=feed_url(content), event_past=lambda item: is_past(item, today))
         self.pages: dict[str, bytes] = {}
         self.titles = self._titles()
 
@@ -189,6 +197,9 @@ class Renderer:
         self._render_home()
         for key in site.sections:
             nav.append({SECTIONS[key]: getattr(self, f"_render_{key}")()})
+        feed = atom_feed(self.content, self.today)
+        if feed is not None:
+            self.pages[FEED_PATH] = feed
         return nav
 
     def _render_home(self) -> None:
@@ -201,8 +212,10 @@ class Renderer:
         theme = current_theme(self.content, self.today)
         # home.md.j2 prints theme_label as its heading: 本期主题 / 最近一期主题 / 下一期主题.
         label = theme_label(theme, self.today) + "主题" if theme else ""
+        events = split_events(self.content, self.today)[0][:3] \
+            if "events" in site.sections else []
         self._page("index.md", "home.md.j2", site=site, notices=notices, news=news,
-                   sections=sections, theme=theme, theme_label=label,
+                   sections=sections, theme=theme, theme_label=label, events=events,
                    helpers=self.content.of("helper") if "guides" in site.sections else [])
 
     def _render_courses(self) -> list[Any]:
@@ -328,6 +341,9 @@ class Renderer:
                         {safe_title(theme.model.topic): f"themes/{theme.slug}.md"}))
         return ["themes/index.md", *nav_groups(nav)]
 
+    def _render_events(self) -> list[Any]:
+        return render_events(self)
+
     def _render_service(self) -> str:
         assert self.content.site is not None
         self._page("service/index.md", "service.md.j2", s=self.content.site.service)
@@ -354,7 +370,7 @@ def render(content: Content, out: Path, today: date | None = None,
     When nothing it depends on changed since the last render into out, nothing is
     rendered or written at all.
     """
-    today = today or date.today()
+    today = today or beijing_today()
     stamp = fingerprint(content.root, assets, today)
     previous = cached(out, stamp)
     if previous is not None:

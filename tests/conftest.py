@@ -198,6 +198,8 @@ def browser():
             args=["--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run",
+                  # A phone set to Chinese: date fields read 2026/12/07, not 12/07/2026.
+                  "--lang=zh-CN",
                   # Media in the tours play without a tap (a person taps play).
                   "--autoplay-policy=no-user-gesture-required"],
         )

@@ -75,12 +75,14 @@ def test_hostile_text_is_shown_as_text(app, client, editor):
         assert executable(editor.get(url).get_data(as_text=True)) == [], url
 
 
-def test_tracking_page_never_shows_the_contact(app, client):
+def test_tracking_page_shows_the_contact_only_masked(app, client):
     code = code_of(help_request(client))
     page = client.get(f"/app/help/{code}").get_data(as_text=True)
     assert "已登记，待处理" in page and "老板拖欠了三个月工资" in page
     assert "权益受到损害" in page and "打电话或上门与您联系" in page
-    for personal in (CONTACT, "138****5678", "李四", "城关镇"):
+    # The member can check the number they left, masked as in every list.
+    assert '<strong id="help-contact">138****5678</strong>' in page
+    for personal in (CONTACT, "李四", "城关镇"):
         assert personal not in page
     assert 'href="/courses/law-rights/index.html"' in page and 'href="tel:12371"' in page
     # The code look-up finds help requests too.
@@ -167,6 +169,36 @@ def test_record_visit_then_archive(app, client, editor):
     assert editor.post(f"/app/editor/item/{item.id}", data={
         "version": done.version, "action": "archive"}).status_code == 303
     assert item_by_code(app, code).state == "archived"
+
+
+def test_member_says_the_trouble_is_not_over(app, client, editor):
+    code = code_of(help_request(client))
+    item = item_by_code(app, code)
+    page = client.get(f"/app/help/{code}").get_data(as_text=True)
+    assert "问题还没解决" not in page  # nothing to reopen before a visit
+    refused = client.post(f"/app/help/{code}", data={"action": "reopen"})
+    assert "未能完成" in client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert item_by_code(app, code).state == "received"
+    assert visit(editor, item).status_code == 303
+    visited = item_by_code(app, code)
+    with app.app_context():  # the visit was days ago: the new due date starts now
+        db.session().execute(update(Submission).where(Submission.id == item.id).values(
+            due_at=utcnow() - timedelta(days=5)))
+        db.session().commit()
+    page = client.get(f"/app/help/{code}").get_data(as_text=True)
+    assert ">问题还没解决，请再联系我</button>" in page
+    response = client.post(f"/app/help/{code}", data={"action": "reopen"})
+    assert response.status_code == 303
+    again = item_by_code(app, code)
+    assert again.state == "received" and again.version == visited.version + 1
+    assert again.due_at > utcnow() + timedelta(hours=1)  # two working days from now
+    assert str(again.visit_on) == "2026-12-01"  # the first visit stays on record
+    tracking = client.get(f"/app/help/{code}").get_data(as_text=True)
+    assert "已告诉支部问题还没解决" in tracking and "您说问题还没解决" in tracking
+    queue = editor.get("/app/editor/").get_data(as_text=True)
+    assert f"#{item.id}" in queue
+    assert visit(editor, again, visit_on="2026-12-03").status_code == 303
+    assert item_by_code(app, code).state == "visited"
 
 
 def test_two_editors_record_the_same_visit(app, client, editor):

@@ -73,6 +73,23 @@ def test_each_kind_end_to_end(app, fields):
     assert re.search(label[fields["kind"]] + r" · 已登记，待处理", mine)
 
 
+def test_departure_leaving_day_is_kept_and_shown(app):
+    from forms_app.forms import beijing_today
+
+    client = member(app)
+    leave = beijing_today() + timedelta(days=10)
+    ident = report_id(send(client, {**DEPARTURE, "leave_on": leave.isoformat()}))
+    [item] = stored(app)
+    assert item.leave_on == leave
+    page = client.get(f"/app/report/{ident}").get_data(as_text=True)
+    assert f"<dt>外出日期</dt><dd>{leave.year}年{leave.month}月{leave.day}日</dd>" in page
+    far = beijing_today() + timedelta(days=400)
+    response = send(client, {**DEPARTURE, "leave_on": far.isoformat(), "form_key": "k2"})
+    assert response.status_code == 400
+    assert "外出日期请填写一年以内的日子" in response.get_data(as_text=True)
+    assert len(stored(app)) == 1
+
+
 def test_anonymous_goes_to_login_and_back(app):
     client = app.test_client()
     response = client.get("/app/report?kind=thought")
@@ -216,6 +233,30 @@ def test_editor_sees_it_masked_and_acknowledges(app, editor):
     assert "支部已阅并记录" in mine and ">撤回<" not in mine
 
 
+def test_acknowledging_with_a_reply_the_member_and_buddy_read(app, editor):
+    add_user(app, "帮学人")
+    owner = member(app, buddy="帮学人")
+    ident = report_id(send(owner, DEPARTURE))
+    item = stored(app, id=ident)[0]
+    page = editor.get(f"/app/editor/item/{ident}").get_data(as_text=True)
+    assert "给这位党员的简短回复" in page
+    reply = "已收到。到宁波后请与<b>当地</b>流动党员党支部联系。"
+    response = editor.post(f"/app/editor/item/{ident}", data={
+        "version": item.version, "action": "acknowledge", "text": reply})
+    assert response.status_code == 303
+    assert stored(app, id=ident)[0].answer == reply
+    escaped = "已收到。到宁波后请与&lt;b&gt;当地&lt;/b&gt;流动党员党支部联系。"
+    for reader in (owner, login_client(app, "帮学人")):
+        shown = reader.get(f"/app/report/{ident}").get_data(as_text=True)
+        assert "支部的回复" in shown and escaped in shown
+
+
+def login_client(app, name):
+    client = app.test_client()
+    assert login(client, name).status_code == 303
+    return client
+
+
 def test_overdue_report_is_marked_in_the_queue(app, editor):
     ident = report_id(send(member(app), THOUGHT))
     with app.app_context():
@@ -331,3 +372,22 @@ def test_a_withdrawn_report_is_not_counted_as_sent_on_my_page(app):
     after = client.get("/app/me").get_data(as_text=True)
     assert "上次思想汇报" not in after and "上次报告" not in after
     assert "还没有通过网上党校向支部报送过思想汇报" in after
+
+
+def test_queue_counts_show_each_kind_only_its_own_states(app, editor):
+    from forms_app.states import KIND_STATES
+
+    assert KIND_STATES["departure"] == {"received", "acknowledged", "withdrawn"}
+    assert "visited" in KIND_STATES["help"] and "visited" not in KIND_STATES["question"]
+    ident = report_id(send(member(app), DEPARTURE))
+    item = stored(app, id=ident)[0]
+    editor.post(f"/app/editor/item/{ident}", data={"version": item.version,
+                                                    "action": "acknowledge"})
+    queue = editor.get("/app/editor/?state=all").get_data(as_text=True)
+    row = re.search(r'<tr><th scope="row">外出报告</th>(.*?)</tr>', queue).group(1)
+    cells = re.findall(r"<td>(.*?)</td>", row)
+    header = re.search(r'<tr><th scope="col">类别</th>(.*?)</tr>', queue).group(1)
+    names = re.findall(r'<th scope="col">(.*?)</th>', header)
+    shown = dict(zip(names, cells, strict=True))
+    assert ">1</a>" in shown["支部已阅"] and ">0</a>" in shown["已登记，待处理"]
+    assert "不适用" in shown["已答复"] and "不适用" in shown["已走访"]

@@ -198,3 +198,31 @@ def test_no_pairs_page_as_before(app):
     page = client.get("/app/buddy").get_data(as_text=True)
     assert 'id="care"' not in page and "结对党员近况" not in page
     assert "暂时没有需要您确认的学习记录。" in page
+
+
+def add_contact(app, name: str, day: date, channel: str) -> None:
+    from forms_app.models import ContactNote
+
+    with app.app_context():
+        s = db.session()
+        s.add(ContactNote(user_id=s.scalar(select(User.id).where(User.username == name)),
+                          author_id=s.scalar(select(User.id).where(User.username == BUDDY)),
+                          day=day, channel=channel, note="电话联系，一切都好。"))
+        s.commit()
+
+
+def test_last_contact_on_the_card_and_the_link_to_the_members_page(app):
+    add_user(app, BUDDY)
+    add_user(app, "老王", buddy=BUDDY)
+    add_user(app, "老张", buddy=BUDDY)
+    add_contact(app, "老王", date(2026, 11, 20), "visit")
+    add_contact(app, "老王", date(2026, 12, 1), "phone")
+    add_contact(app, "老王", date(2026, 12, 1), "wechat")  # the later one of that day
+    add_contact(app, "老王", date(2026, 11, 25), "cloud")  # recorded late, older day
+    section = care_section(buddy_client(app))
+    wang, zhang = user_id(app, "老王"), user_id(app, "老张")
+    assert "最近联系：2026年12月1日，微信。" in card(section, wang)
+    assert "还没有联系记录。" in card(section, zhang)
+    assert "电话联系，一切都好。" not in section  # the note itself stays on the member page
+    for uid in (wang, zhang):
+        assert f'href="/app/buddy/{uid}">联系记录与代记</a>' in card(section, uid)

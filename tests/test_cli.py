@@ -107,20 +107,14 @@ def _dangxiao(args: list[str], tmp_path: Path, stdin: str = "", **env: str):
                           capture_output=True, text=True, env=environ, timeout=120)
 
 
-def _head() -> str:
-    from alembic.script import ScriptDirectory
-
-    from forms_app.migrate import alembic_config
-
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
-
-
 def test_db_upgrade_and_editor_add(tmp_path: Path):
     from forms_app.migrate import current
 
     assert _dangxiao(["db", "upgrade"], tmp_path).returncode == 0
     url = f"sqlite:///{tmp_path / 'instance' / 'dangxiao.sqlite3'}"
-    assert current(url) == _head()  # the newest revision
+    from forms_app.migrate import head
+
+    assert current(url) == head()  # the newest revision
     weak = _dangxiao(["editor", "add", "王编辑"], tmp_path, stdin="12345678\n")
     assert weak.returncode == 1 and "太常见" in weak.stderr
     ok = _dangxiao(["editor", "add", "王编辑", "--role", "admin"], tmp_path,

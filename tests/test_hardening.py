@@ -101,7 +101,8 @@ def test_register_next_never_leaves_the_site(app, target):
 
     response = app.test_client().post(f"/app/register?next={quote(target)}", data={
         "username": "新党员", "password": PASSWORD, "confirm": PASSWORD})
-    assert (response.status_code, response.headers["Location"]) == (303, "/app/study")
+    assert (response.status_code, response.headers["Location"]) == (
+        303, "/app/recovery-code?next=/app/study")  # the recovery code first, then study
 
 
 @pytest.mark.parametrize("target", ["/\t/evil.example", "/%09/evil.example", "/\r\n/x"])

@@ -104,7 +104,7 @@ def test_order_buddy_and_last_study(app, editor):
     from forms_app.duties import cn_date
 
     assert wang == ["老王", "帮学人", cn_date(today - timedelta(days=200)), "200",
-                    cn_date(today - timedelta(days=3))]
+                    cn_date(today - timedelta(days=3)), "没有记录"]
     assert table[1][1] == "未结对" and table[1][4] == "没有记录"
     for word in ("排名", "积分", "得分", "分数", "名次"):
         assert word not in page

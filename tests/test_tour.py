@@ -181,6 +181,8 @@ def test_member_and_editor_tour(product: Product, browser):
     page.get_by_label("密码", exact=True).fill("港口的灯一夜不灭")
     page.get_by_label("再输入一次密码").fill("港口的灯一夜不灭")
     member.tap(page.get_by_role("button", name="注册"))
+    page.wait_for_url("**/app/recovery-code**")  # the recovery code, shown once
+    member.tap(page.get_by_role("link", name="我已记下，继续"))
     page.wait_for_url("**/app/study**")
     assert page.get_by_label("第1课 党员流动不流失").is_checked()  # the lesson came along
     page.get_by_label("学习时长（分钟）").fill("25")
@@ -401,8 +403,53 @@ def test_member_and_editor_tour(product: Product, browser):
     member.tap(thumb.get_by_role("link", name="首页", exact=True))
     assert any("活动证" in t for t in search(page, "活动证"))
 
+    # -- a study buddy: registers on their own phone, is paired, looks after 宁波老李 ------
+    buddy_phone = browser.new_context(**WECHAT_PHONE)
+    buddy_watch = Watch(buddy_phone)
+    bpage = buddy_phone.new_page()
+    buddy = Person(bpage, base)
+    buddy.start()
+    buddy.tap(bpage.locator(".dx-thumb-bar").get_by_role("link", name="服务", exact=True))
+    buddy.tap(bpage.get_by_role("link", name=re.compile("^我的学习")))
+    buddy.tap(bpage.get_by_role("link", name="注册"))
+    bpage.get_by_label("用户名").fill("老周")
+    bpage.get_by_label("密码", exact=True).fill("码头边的老樟树又发新芽")
+    bpage.get_by_label("再输入一次密码").fill("码头边的老樟树又发新芽")
+    buddy.tap(bpage.get_by_role("button", name="注册"))
+    assert re.fullmatch(r"[A-Z0-9]{4}(-[A-Z0-9]{4}){3}",
+                        bpage.locator(".code").first.inner_text().strip())
+    shot(bpage, "recovery-code")
+    buddy.tap(bpage.get_by_role("link", name="我已记下，继续"))
+    # The branch pairs them (editor, people page), as the buddy page itself explains.
+    desk.get_by_role("link", name="结对帮学").first.click()
+    desk.get_by_label("流动党员的用户名").fill("宁波老李")
+    desk.get_by_label("帮学联系人的用户名（留空为解除结对）").fill("老周")
+    desk.get_by_role("button", name="保存结对").click()
+    assert "结对已保存。" in desk.locator("main").inner_text()
+    buddy.tap(bpage.locator(".dx-thumb-bar, .thumb-bar").get_by_role("link", name="我的",
+                                                                      exact=True))
+    buddy.tap(bpage.get_by_role("link", name=re.compile("我结对帮学的党员")))
+    card = bpage.locator("#care li.duty", has_text="宁波老李")
+    assert "还没有组织生活记录" in card.inner_text() and "还没有联系记录" in card.inner_text()
+    card.scroll_into_view_if_needed()
+    shot(bpage, "buddy-care")
+    buddy.tap(card.get_by_role("link", name="联系记录与代记"))
+    buddy.tap(bpage.get_by_label("微信", exact=True), navigates=False)
+    bpage.get_by_label("联系情况（结对党员本人能看到）").fill(
+        "微信视频聊了二十分钟，在宁波港干得顺利，下月去当地流动党员党支部参加主题党日。")
+    shot(bpage, "buddy-member")
+    buddy.tap(bpage.get_by_role("button", name="保存联系记录"))
+    assert "下月去当地流动党员党支部" in bpage.locator("#contact-notes").inner_text()
+    # The member reads it on 我的.
+    member.tap(thumb.get_by_role("link", name="服务", exact=True))
+    member.tap(page.get_by_role("link", name=re.compile("^我的学习")))
+    assert "下月去当地流动党员党支部" in page.locator("main").inner_text()
+    page.get_by_text("帮学联系人的联系记录").scroll_into_view_if_needed()
+    shot(page, "mine-contacts")
+    buddy_phone.close()
+
     laptop.close()
     phone.close()
-    for watch in (member_watch, editor_watch):
+    for watch in (member_watch, editor_watch, buddy_watch):
         assert watch.errors == []
         assert watch.foreign() == []

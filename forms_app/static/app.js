@@ -18,6 +18,7 @@
       var id = button.getAttribute("data-copy");
       var source = document.getElementById(id);
       var status = document.querySelector('[data-copy-status="' + id + '"]');
+      var name = button.getAttribute("data-copy-name") || "查询码";  // 恢复码, 重设密码码
       if (!source) return;
       function say(message) {
         if (status) {
@@ -27,7 +28,7 @@
       }
       function selectInstead() {
         if (selectText(source)) say("已选中，请长按复制");
-        else say("请长按查询码复制");
+        else say("请长按" + name + "复制");
       }
       button.hidden = false;
       button.addEventListener("click", function () {
@@ -35,7 +36,7 @@
         if (navigator.clipboard && navigator.clipboard.writeText) {
           navigator.clipboard.writeText(text).then(function () {
             button.textContent = "已复制";
-            say("查询码已复制，可以粘贴到备忘录或微信收藏。");
+            say(name + "已复制，可以粘贴到备忘录或微信收藏。");
           }, selectInstead);
         } else {
           selectInstead();

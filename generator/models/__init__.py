@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from generator.models.courses import Course
+from generator.models.events import Event
 from generator.models.faq import FaqEntry
 from generator.models.guides import Guide
 from generator.models.helper import Helper
@@ -22,6 +23,7 @@ CONTENT_TYPES: dict[str, type] = {
     "themes": Theme,
     "voices": Voice,
     "helper": Helper,
+    "events": Event,
 }
 
 # Files directly under content/ that configure the whole site rather than one page;

@@ -22,7 +22,7 @@ from pydantic import (
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 # A reference to another page of the site, e.g. faq/dues or courses/law/contract.
 REF_RE = re.compile(
-    r"^(courses|guides|faq|news|notices|showcase|themes|voices)(/[a-z0-9][a-z0-9-]*){1,2}$"
+    r"^(courses|guides|faq|news|notices|showcase|themes|voices|events)(/[a-z0-9][a-z0-9-]*){1,2}$"
 )
 MEDIA_SUFFIXES = {
     "audio": (".mp3", ".m4a", ".ogg"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import model_validator
 
-from generator.models.common import IsoDate, Markdown, Media, Ref, Strict, Text
+from generator.models.common import IsoDate, Markdown, Media, Ref, Slug, Strict, Text
 
 
 class NewsItem(Strict):
@@ -22,6 +22,8 @@ class Notice(Strict):
     expires: IsoDate | None = None
     important: bool = False
     body: Markdown
+    # The id of an event (a file name in content/events/) this notice announces.
+    event: Slug | None = None
 
     @model_validator(mode="after")
     def _expires_after_date(self) -> Notice:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from generator.models.common import Markdown, Strict, Text
 
@@ -18,9 +19,17 @@ SECTIONS: dict[str, str] = {
     "voices": "流动党员之声",
     "faq": "政策问答",
     "themes": "每周主题",
+    "events": "活动",
 }
 Section = Literal["news", "guides", "courses", "service", "showcase", "notices", "voices", "faq",
-                  "themes"]
+                  "themes", "events"]
+
+
+def _check_public_url(value: str) -> str:
+    """An http(s) address of a host, with an optional path; always ends in /."""
+    if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~/-]*)?", value):
+        raise ValueError("网站地址应以 https:// 开头，只含域名和路径，如 https://dangxiao.example.cn/")
+    return value if value.endswith("/") else value + "/"
 
 
 class ServiceCentre(Strict):
@@ -47,6 +56,9 @@ class SiteConfig(Strict):
     welcome: Markdown
     sections: list[Section] = Field(min_length=1)
     service: Service
+    # The site's address as members reach it, e.g. https://dangxiao.example.cn/: the Atom
+    # feed and the calendar files need absolute links. Without it no feed is written.
+    public_url: Annotated[str, AfterValidator(_check_public_url)] | None = None
 
     @field_validator("sections")
     @classmethod

@@ -1,0 +1,64 @@
+"""Editors' pages about people, on the editor blueprint: study logs waiting for
+confirmation, pairing members with study buddies (1+1 结对帮学), and the audit log (admins)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from forms_app import audit, db
+from forms_app.editor import PAGE_SIZE, admin_required, bp, editor_required
+from forms_app.extensions import client_ip
+from forms_app.forms import ConfirmForm
+from forms_app.models import AuditEntry, StudyLog, User
+from forms_app.states import STATE_LABELS
+
+
+@bp.get("/study")
+@editor_required
+def study_logs():
+    logs = db.session().scalars(select(StudyLog).where(StudyLog.confirmed_at.is_(None))
+                                .order_by(StudyLog.day, StudyLog.id).limit(200)).all()
+    from forms_app.lessons import lesson_title
+
+    return render_template("editor/study.html", logs=logs, form=ConfirmForm(),
+                           lesson_title=lesson_title)
+
+
+@bp.route("/people", methods=["GET", "POST"])
+@editor_required
+def people():
+    """Pair a member with a study buddy (1+1 结对帮学)."""
+    s = db.session()
+    if request.method == "POST":
+        member = s.scalar(select(User).where(User.username == request.form.get("member", "")))
+        buddy_name = request.form.get("buddy", "").strip()
+        buddy = s.scalar(select(User).where(User.username == buddy_name)) if buddy_name else None
+        if member is None or (buddy_name and buddy is None) or member is buddy:
+            flash("找不到这个用户，或不能与自己结对。", "error")
+        else:
+            member.buddy_id = buddy.id if buddy else None
+            audit.record(s, current_user.username, "pair", ip=client_ip(),
+                         detail=f"user {member.id} -> {buddy.id if buddy else '-'}")
+            s.commit()
+            flash("结对已保存。" if buddy else "已解除结对。", "success")
+        return redirect(url_for("editor.people"), 303)
+    members = s.scalars(select(User).where(User.role == "member")
+                        .order_by(User.username).limit(500)).all()
+    return render_template("editor/people.html", members=members, form=ConfirmForm())
+
+
+@bp.get("/audit")
+@admin_required
+def audit_log():
+    before = request.args.get("before", type=int)
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(PAGE_SIZE)
+    if before:
+        query = query.where(AuditEntry.id < before)
+    s = db.session()
+    entries = s.scalars(query).all()
+    # Members are logged by pseudonym; the page shows who that is while the account exists.
+    return render_template("editor/audit.html", entries=entries,
+                           actors=audit.actor_labels(s, entries),
+                           labels=audit.ACTION_LABELS, state_labels=STATE_LABELS)
