@@ -130,18 +130,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from forms_app import help_requests
 
     app.register_blueprint(help_requests.bp)
-    from forms_app import my_duties, orglife
+    from forms_app.duties import orglife
+    from forms_app.duties import panel as my_duties
 
     app.register_blueprint(orglife.bp)
     app.register_blueprint(my_duties.bp)
-    from forms_app import reports, risk
+    from forms_app.branch import risk
+    from forms_app.duties import reports
 
     app.register_blueprint(reports.bp)
     app.register_blueprint(risk.bp)
     from forms_app import recovery
 
     app.register_blueprint(recovery.bp)
-    from forms_app import charts, ledger
+    from forms_app.branch import charts, ledger
 
     app.register_blueprint(charts.bp)
     app.register_blueprint(ledger.bp)

@@ -27,7 +27,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from forms_app import audit, db, reports, working_days
+from forms_app import audit, db, working_days
+from forms_app.duties import reports
 from forms_app.extensions import client_ip, login_manager
 from forms_app.forms import (
     ConfirmForm,
@@ -238,7 +239,7 @@ def mine():
         StudyLog.user_id == current_user.id, StudyLog.day >= first)) or 0
     # Only a lesson of the site is linked: the value came through a URL.
     back = lesson(request.args.get("lesson"))
-    from forms_app import my_duties  # 不断线: the duties panel at the top
+    from forms_app.duties import panel as my_duties  # 不断线: the duties panel at the top
 
     return render_template("members/mine.html", logs=logs, month_minutes=month,
                            lesson_title=lesson_title, form=ConfirmForm(), back=back,
@@ -254,7 +255,7 @@ def _own_logs() -> list[StudyLog]:
 @login_required
 def my_data():
     """Everything the app keeps about the member, readable, with the JSON file to keep."""
-    from forms_app import orglife
+    from forms_app.duties import orglife
 
     return render_template("members/data.html", logs=_own_logs(), lesson_title=lesson_title,
                            orglife=orglife.own_records(db.session(), current_user.id, None))
@@ -265,8 +266,8 @@ def _beijing_iso(moment) -> str | None:
 
 
 def _duties_export(s, user: User) -> dict:
-    """组织生活记录 and what the member declared for 我的 (forms_app/my_duties.py)."""
-    from forms_app import orglife
+    """组织生活记录 and what the member declared for 我的 (forms_app/duties/panel.py)."""
+    from forms_app.duties import orglife
 
     return {
         "org_life": orglife.export(orglife.own_records(s, user.id, None), _beijing_iso),
@@ -357,7 +358,8 @@ def buddy():
         select(StudyLog).join(User, StudyLog.user_id == User.id)
         .where(User.buddy_id == current_user.id)
         .order_by(StudyLog.confirmed_at.is_not(None), StudyLog.day.desc()).limit(200)).all()
-    from forms_app import care, orglife  # the pairs' 组织生活记录, confirmed here too
+    from forms_app.duties import orglife  # the pairs' 组织生活记录, confirmed here too
+    from forms_app.pairs import care
 
     return render_template("members/buddy.html", logs=logs, lesson_title=lesson_title,
                            form=ConfirmForm(),

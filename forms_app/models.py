@@ -41,7 +41,7 @@ class User(UserMixin, Base):
     # The member's 帮学联系人 (1+1 结对帮学), who sees and confirms their study logs.
     buddy_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    # What the member declares for their 我的 page (forms_app/duties.py): dues paid up to
+    # What the member declares for their 我的 page (forms_app/duties/dates.py): dues paid up to
     # this month (its first day), the issue date of their 《流动党员活动证》, and how often
     # they owe a 思想汇报 (12 months; 6 for a school's graduates away from school).
     dues_paid_until: Mapped[date | None] = mapped_column(Date)
@@ -180,7 +180,7 @@ class OrgLife(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     day: Mapped[date] = mapped_column(Date)
     organisation: Mapped[str] = mapped_column(String(100))
-    kind: Mapped[str] = mapped_column(String(12))  # forms_app/duties.py ORGLIFE_KINDS
+    kind: Mapped[str] = mapped_column(String(12))  # forms_app/duties/dates.py ORGLIFE_KINDS
     form_key: Mapped[str | None] = mapped_column(String(32), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     confirmed_by_id: Mapped[int | None] = mapped_column(

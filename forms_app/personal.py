@@ -15,7 +15,7 @@ PHONE = re.compile(r"1[3-9]\d{9}")
 PERSONAL_FIELDS = ("name", "branch", "contact", "author")
 CLOSED_STATES = ("answered", "published", "rejected", "spam", "withdrawn", "archived",
                  "acknowledged", "visited")
-# What a report to the branch says about the member besides its text (forms_app/reports.py).
+# What a report to the branch says about the member besides its text (forms_app/duties/reports.py).
 REPORT_FIELDS = ("destination", "months", "work", "fixed_place", "instrument",
                  "orglife_away")
 # What the branch wrote down about a 三个必访 visit is about the member's trouble too.

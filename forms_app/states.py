@@ -71,7 +71,8 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     # 三个必访: the editor records the visit or call (date, who, outcome) on its own form
     # (forms_app/help_requests.py), never from the item page's generic buttons.
     Action("record_visit", "记录走访", (HELP,), ("received",), "visited"),
-    # A report to the branch (forms_app/reports.py): read and recorded within two working days.
+    # A report to the branch (forms_app/duties/reports.py): read and recorded within two
+    # working days.
     Action("acknowledge", "已阅并记录", REPORT_KINDS, ("received",), "acknowledged"),
     # After a visit the member says the trouble is not over: back in the queue, due again.
     Action("reopen", "问题还没解决，请再联系我", (HELP,), ("visited",), "received",

@@ -165,10 +165,10 @@ def test_buddy_confirms_another_buddy_gets_404(app, client, editor):
 
 @pytest.fixture
 def frozen_today(monkeypatch):
-    import forms_app.my_duties
+    import forms_app.duties.panel
 
     def freeze(day: date) -> None:
-        monkeypatch.setattr(forms_app.my_duties, "beijing_today", lambda: day)
+        monkeypatch.setattr(forms_app.duties.panel, "beijing_today", lambda: day)
 
     return freeze
 

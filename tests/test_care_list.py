@@ -1,4 +1,4 @@
-"""The study buddy's care list at the top of /app/buddy (forms_app/care.py), end to end
+"""The study buddy's care list at the top of /app/buddy (forms_app/pairs/care.py), end to end
 through the test client on SQLite and PostgreSQL: amber from 120 and red from 150 days since
 the last organisational life, red first then amber, a member with no record in neutral
 words, the reports waiting counted and linked, and another buddy's member never shown."""
@@ -12,8 +12,9 @@ import pytest
 from conftest import add_user, login
 from sqlalchemy import select
 
-from forms_app import care, db
+from forms_app import db
 from forms_app.models import OrgLife, StudyLog, Submission, User
+from forms_app.pairs import care
 
 TODAY = date(2026, 12, 7)
 BUDDY = "帮学人"

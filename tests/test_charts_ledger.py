@@ -15,7 +15,8 @@ import pytest
 from conftest import add_user, login, make_app
 from sqlalchemy import func, select
 
-from forms_app import charts, db, ledger, tracking_code
+from forms_app import db, tracking_code
+from forms_app.branch import charts, ledger
 from forms_app.models import AuditEntry, ContactNote, OrgLife, StudyLog, Submission, User
 from forms_app.working_days import BEIJING
 

@@ -1,4 +1,4 @@
-"""forms_app/duties.py: calendar months across month ends and leap days, the five- and
+"""forms_app/duties/dates.py: calendar months across month ends and leap days, the five- and
 six-month thresholds (the day before, the day, the day after), the next 思想汇报, the
 活动证's dates and dues behind across a year boundary, and the sentences for each state."""
 
@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from forms_app import duties
-from forms_app.duties import add_months, six_months
+from forms_app.duties import dates as duties
+from forms_app.duties.dates import add_months, six_months
 
 D = date.fromisoformat
 

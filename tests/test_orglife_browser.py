@@ -13,7 +13,7 @@ from tour_support import Person
 from werkzeug.serving import make_server
 
 from forms_app import db
-from forms_app.duties import add_months, cn_date
+from forms_app.duties.dates import add_months, cn_date
 from forms_app.forms import beijing_today
 
 

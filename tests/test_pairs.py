@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from forms_app import db
-from forms_app.duties import cn_date
+from forms_app.duties.dates import cn_date
 from forms_app.forms import beijing_today
 from forms_app.models import AuditEntry, BuddyNotice, ContactNote, OrgLife, StudyLog, User
 

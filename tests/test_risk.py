@@ -10,8 +10,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from conftest import add_user, login
 from sqlalchemy import select
 
-from forms_app import db, risk, tracking_code
-from forms_app.duties import add_months, cn_month
+from forms_app import db, tracking_code
+from forms_app.branch import risk
+from forms_app.duties.dates import add_months, cn_month
 from forms_app.forms import beijing_today
 from forms_app.models import AuditEntry, OrgLife, StudyLog, Submission, User, utcnow
 from forms_app.working_days import BEIJING
@@ -101,7 +102,7 @@ def test_order_buddy_and_last_study(app, editor):
     table = rows(page)
     assert [r[0] for r in table] == ["老赵", "老李", "老王"]  # none first, then longest ago
     wang = table[2]
-    from forms_app.duties import cn_date
+    from forms_app.duties.dates import cn_date
 
     assert wang == ["老王", "帮学人", cn_date(today - timedelta(days=200)), "200",
                     cn_date(today - timedelta(days=3)), "没有记录"]

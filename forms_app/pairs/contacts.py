@@ -1,8 +1,8 @@
 """联系记录: the study buddy notes each contact with a paired member (电话, 微信, 云谈话,
 上门): the day, how, and a short note the member reads on their 我的 page.
 
-`last_contacts` and `latest_contacts` give the care list (forms_app/care.py) and the
-editors' 断线提醒 (forms_app/risk.py) the last contact per member.
+`last_contacts` and `latest_contacts` give the care list (forms_app/pairs/care.py) and the
+editors' 断线提醒 (forms_app/branch/risk.py) the last contact per member.
 """
 
 from __future__ import annotations

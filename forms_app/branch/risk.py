@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from forms_app import db
-from forms_app.duties import add_months, cn_date, cn_month
+from forms_app.duties.dates import add_months, cn_date, cn_month
 from forms_app.editor import editor_required
 from forms_app.forms import beijing_today
 from forms_app.models import (
@@ -50,7 +50,7 @@ class AtRisk:
 
 
 def at_risk(s: Session, today: date, limit: int = LIST_LIMIT) -> list[AtRisk]:
-    """Members (role member) whose last organisational life (as forms_app.orglife.last_day
+    """Members (role member) whose last organisational life (as forms_app.duties.orglife.last_day
     finds it: the latest org_life day) is RISK_DAYS or more before today, or who have none;
     those without a record first, then the longest ago first. A contact by the study buddy
     does not take a member off the list (a call is not organisational life, and the

@@ -17,8 +17,8 @@ from typing import Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from forms_app import duties
-from forms_app.duties import SixMonths, cn_date
+from forms_app.duties import dates as duties
+from forms_app.duties.dates import SixMonths, cn_date
 from forms_app.forms import beijing_today
 from forms_app.models import OrgLife, StudyLog, Submission, User
 from forms_app.pairs import contacts

@@ -1,6 +1,6 @@
 """组织生活记录: a member records the organisational life they attended while away; their
 study buddy (帮学联系人) or an editor may confirm a record. The six-month line these
-records feed is computed in forms_app/duties.py and shown on 我的 (forms_app/my_duties.py).
+records feed is computed in forms_app/duties/dates.py and shown on 我的 (forms_app/duties/panel.py).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from forms_app import audit, db
-from forms_app.duties import ORGLIFE_KINDS, SIX_MONTHS_FAQ
+from forms_app.duties.dates import ORGLIFE_KINDS, SIX_MONTHS_FAQ
 from forms_app.editor import editor_required
 from forms_app.extensions import client_ip
 from forms_app.forms import VISIBLE, ConfirmForm, Form, Honeypot, beijing_today, required

@@ -29,13 +29,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from forms_app import audit, db, risk
-from forms_app.care import _last_days
+from forms_app import audit, db
+from forms_app.branch import risk
 from forms_app.editor import editor_required
 from forms_app.extensions import client_ip
 from forms_app.forms import beijing_today
 from forms_app.models import OrgLife, StudyLog, Submission, User, utcnow
 from forms_app.pairs import contacts
+from forms_app.pairs.care import _last_days
 from forms_app.states import KIND_LABELS, REPORT_KINDS
 from forms_app.working_days import beijing
 
@@ -77,7 +78,7 @@ def ledger_rows(s: Session, today: date) -> list[LedgerRow]:
                         .outerjoin(buddy, User.buddy_id == buddy.id)
                         .where(User.role == "member").order_by(User.username)).all()
     ids = [uid for uid, _, _ in members]
-    # The same look-ups as the buddy's care list (forms_app/care.py) and 断线提醒.
+    # The same look-ups as the buddy's care list (forms_app/pairs/care.py) and 断线提醒.
     contact = _chunked(lambda chunk: contacts.last_contacts(s, chunk), ids)
     orglife = _chunked(lambda chunk: _last_days(s, OrgLife.day, OrgLife.user_id, chunk), ids)
     year = date(today.year, 1, 1)

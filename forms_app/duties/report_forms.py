@@ -1,5 +1,5 @@
 """The form of a report to the branch (外出报告, 返回报告, 思想汇报); every message is the
-Chinese a member reads. Which fields are asked depends on the kind (forms_app/reports.py)."""
+Chinese a member reads. Which fields are asked depends on the kind (forms_app/duties/reports.py)."""
 
 from __future__ import annotations
 

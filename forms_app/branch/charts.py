@@ -1,5 +1,5 @@
 """图表 (issue 14, branch): three pictures for editors, drawn on the server as SVG
-(forms_app/chart_svg.py), each followed by a table of the same numbers.
+(forms_app/branch/chart_svg.py), each followed by a table of the same numbers.
 
 (a) per month, the share of mailbox questions answered within two working days: of the
     questions due that month (Beijing time), how many had their first reply (答复, or 不予
@@ -22,9 +22,10 @@ from markupsafe import Markup
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from forms_app import db, risk
-from forms_app.chart_svg import BLUE, GREEN, RED, Bar, Group, Row, hbars
-from forms_app.duties import add_months, cn_month
+from forms_app import db
+from forms_app.branch import risk
+from forms_app.branch.chart_svg import BLUE, GREEN, RED, Bar, Group, Row, hbars
+from forms_app.duties.dates import add_months, cn_month
 from forms_app.editor import editor_required
 from forms_app.forms import beijing_today
 from forms_app.models import AuditEntry, Submission, utcnow

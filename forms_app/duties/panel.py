@@ -17,7 +17,9 @@ from wtforms import BooleanField, DateField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
 
-from forms_app import audit, db, duties, orglife, working_days
+from forms_app import audit, db, working_days
+from forms_app.duties import dates as duties
+from forms_app.duties import orglife
 from forms_app.extensions import client_ip
 from forms_app.forms import Form, beijing_today
 from forms_app.models import StudyLog, Submission, User

@@ -18,11 +18,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from forms_app import audit, db, moderation
+from forms_app.duties.report_forms import BODY_LABELS, FIXED_PLACE, KIND_FIELDS, TITLES, ReportForm
 from forms_app.extensions import client_ip
 from forms_app.forms import ConfirmForm
 from forms_app.models import AuditEntry, Submission, User
 from forms_app.personal import erase, mask
-from forms_app.report_forms import BODY_LABELS, FIXED_PLACE, KIND_FIELDS, TITLES, ReportForm
 from forms_app.states import DEPARTURE, KIND_LABELS, REPORT_KINDS, available
 from generator.plaintext import visible
 
