@@ -80,6 +80,13 @@ def track_url(code: str) -> str:
     return url_for("help.track", code=code)
 
 
+def own_requests(session, user_id: int) -> list[Submission]:
+    """The help requests a member sent while signed in, newest first."""
+    return list(session.scalars(select(Submission).where(
+        Submission.user_id == user_id, Submission.kind == HELP)
+        .order_by(Submission.id.desc()).limit(100)))
+
+
 @bp.app_context_processor
 def _helpers() -> dict:
     def visit_form(item: Submission) -> VisitForm:
@@ -87,7 +94,9 @@ def _helpers() -> dict:
         return g.get("dx_visit_form") or VisitForm(version=item.version,
                                                    visit_on=beijing_today())
 
-    return {"help_visit_form": visit_form, "HELP_CATEGORIES": CATEGORIES}
+    return {"help_visit_form": visit_form, "HELP_CATEGORIES": CATEGORIES,
+            "my_help_requests": lambda: own_requests(db.session(), current_user.id),
+            "help_track_url": track_url}
 
 
 @bp.route("/app/help", methods=["GET", "POST"])
@@ -101,6 +110,9 @@ def form():
             "name": (form.name.data or "").strip() or None,
             "branch": (form.branch.data or "").strip() or None,
             "form_key": form.form_key.data or None,
+            # A signed-in member finds the request again on 我的, without the code.
+            "user_id": (current_user.id if current_user.is_authenticated
+                        and not current_user.is_editor else None),
         }, client_ip())
         return redirect(track_url(item.code), 303)
     if request.method == "GET" and request.args.get("category") in CATEGORIES:

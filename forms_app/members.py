@@ -239,10 +239,14 @@ def mine():
         StudyLog.user_id == current_user.id, StudyLog.day >= first)) or 0
     # Only a lesson of the site is linked: the value came through a URL.
     back = lesson(request.args.get("lesson"))
+    from forms_app import recovery
     from forms_app.duties import panel as my_duties  # 不断线: the duties panel at the top
+    from forms_app.pairs import care
 
     return render_template("members/mine.html", logs=logs, month_minutes=month,
+                           pairs=care.cards(s, current_user.id),
                            lesson_title=lesson_title, form=ConfirmForm(), back=back,
+                           resets=recovery.issued_for(s, current_user.id),
                            **my_duties.panel_context(s, s.get(User, current_user.id)))
 
 

@@ -163,6 +163,27 @@ def may_issue_for(issuer: User, member: User) -> bool:
     return issuer.role == "admin"
 
 
+# A member sees on 我的, for this long, every reset code someone made for their account.
+NOTICE_DAYS = 7
+
+
+def issued_for(s, user_id: int) -> list[tuple[ResetCode, str]]:
+    """Reset codes made for this account in the last NOTICE_DAYS, newest first, each with
+    who made it (帮学联系人 X, 支部编辑 X): a code the member did not ask for is a warning."""
+    since = utcnow() - timedelta(days=NOTICE_DAYS)
+    rows = s.scalars(select(ResetCode).where(ResetCode.user_id == user_id,
+                                             ResetCode.created_at >= since)
+                     .order_by(ResetCode.id.desc()).limit(10)).all()
+    result = []
+    for row in rows:
+        issuer = s.get(User, row.issued_by_id) if row.issued_by_id else None
+        who = ("（账号已删除）" if issuer is None else
+               f"支部编辑 {issuer.username}" if issuer.is_editor else
+               f"帮学联系人 {issuer.username}")
+        result.append((row, who))
+    return result
+
+
 @bp.post("/reset-code/<int:user_id>")
 @login_required
 def issue(user_id: int):

@@ -320,3 +320,26 @@ def test_publish_writes_nothing_for_help_requests(publishing):
     with app.app_context():
         assert db.session().scalar(select(func.count()).select_from(Submission).where(
             Submission.kind == "help", Submission.published_path.is_not(None))) == 0
+
+
+def test_a_signed_in_member_finds_the_request_on_my_page(app):
+    add_user(app, "老李")
+    member = app.test_client()
+    assert login(member, "老李").status_code == 303
+    code = code_of(help_request(member))
+    item = item_by_code(app, code)
+    assert item.user_id is not None
+    mine = member.get("/app/me").get_data(as_text=True)
+    assert "我的求助" in mine and f'href="/app/help/{code}"' in mine
+    # Someone else signed in does not see it; an anonymous request is nobody's.
+    add_user(app, "老王")
+    other = app.test_client()
+    login(other, "老王")
+    assert code not in other.get("/app/me").get_data(as_text=True)
+    anonymous = code_of(help_request(app.test_client(), body="另一件事"))
+    assert item_by_code(app, anonymous).user_id is None
+    # Deleting the account erases what the member sent while signed in.
+    assert member.post("/app/me/delete", data={"confirm": "yes"}).status_code == 303
+    gone = item_by_code(app, code)
+    assert gone.user_id is None and gone.contact is None and "拖欠" not in gone.body
+    assert item_by_code(app, anonymous).body == "另一件事"

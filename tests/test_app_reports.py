@@ -249,6 +249,9 @@ def test_acknowledging_with_a_reply_the_member_and_buddy_read(app, editor):
     for reader in (owner, login_client(app, "帮学人")):
         shown = reader.get(f"/app/report/{ident}").get_data(as_text=True)
         assert "支部的回复" in shown and escaped in shown
+        # The reply comes first, before the facts of the report.
+        assert shown.index("支部的回复") < shown.index('id="report-facts"')
+    assert "支部已回复" in owner.get("/app/me").get_data(as_text=True)
 
 
 def login_client(app, name):

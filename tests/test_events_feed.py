@@ -11,9 +11,11 @@ import xml.etree.ElementTree as ET
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import feedparser
 import pytest
+import yaml
 from conftest import free_port, make_news, make_notice, make_site, write_yaml
 from icalendar import Calendar
 from test_build import FOREIGN, _Loads
@@ -30,7 +32,10 @@ from generator.models.events import BEIJING
 from generator.render import render
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-PUBLIC = "https://dangxiao.example.cn/"
+# The sample's address (content/site.yaml): where `dangxiao serve` serves it.
+PUBLIC = yaml.safe_load((Path(__file__).parent.parent / "content" / "site.yaml").read_text(
+    encoding="utf-8"))["public_url"]
+HOST = urlsplit(PUBLIC).hostname
 SAMPLE_EVENT = "2026-12-theme-day"  # content/events/: 2026-12-20 19:30–21:00, online
 SAMPLE_PAST = "2026-11-theme-day"  # 2026-11-15, before the sample build date 2026-11-21
 
@@ -83,7 +88,7 @@ def test_event_calendars_hold_the_beijing_times_as_utc(sample_site: BuildResult)
     assert start.utcoffset().total_seconds() == 0  # written in UTC with Z: any phone reads it
     raw = (site / "events" / f"{SAMPLE_EVENT}.ics").read_bytes()
     assert b"\r\nDTSTART:20261220T113000Z\r\n" in raw
-    assert str(event["UID"]) == f"{SAMPLE_EVENT}@dangxiao.example.cn"
+    assert str(event["UID"]) == f"{SAMPLE_EVENT}@{HOST}"
     assert str(event["SUMMARY"]).startswith("【主题党日】")
     assert str(event["URL"]) == f"{PUBLIC}events/{SAMPLE_EVENT}.html"
     (alarm,) = event.walk("VALARM")
@@ -108,8 +113,7 @@ def test_uids_and_times_stay_the_same_from_build_to_build(events_tree: Path, tmp
         for uid in a:
             assert a[uid].decoded("DTSTART") == b[uid].decoded("DTSTART")
     assert set(_events(_calendar(first / "events.ics"))) == {
-        "december@dangxiao.example.cn", "january@dangxiao.example.cn",
-        "november@dangxiao.example.cn"}
+        f"december@{HOST}", f"january@{HOST}", f"november@{HOST}"}
     # The same build date gives the same bytes: nothing is rewritten needlessly.
     again = _render(events_tree, tmp_path / "c", date(2026, 11, 21))
     assert (again / "events.ics").read_bytes() == (first / "events.ics").read_bytes()
@@ -323,7 +327,7 @@ def test_the_feed_is_valid_atom_with_news_notices_and_themes(sample_site: BuildR
     for entry in root.findall(f"{ATOM}entry"):
         for name in ("id", "title", "updated", "summary"):
             assert entry.find(f"{ATOM}{name}") is not None, name
-        assert entry.find(f"{ATOM}link[@rel='alternate']").get("href").startswith("https://")
+        assert entry.find(f"{ATOM}link[@rel='alternate']").get("href").startswith(PUBLIC)
 
 
 def test_every_page_links_the_feed_and_news_offers_to_subscribe(sample_site: BuildResult):
@@ -333,7 +337,7 @@ def test_every_page_links_the_feed_and_news_offers_to_subscribe(sample_site: Bui
         assert re.search(r'<link rel="alternate" type="application/atom\+xml" title="[^"]+" '
                          rf'href="{re.escape(href)}">', html), rel
     news = (sample_site.out / "news" / "index.html").read_text(encoding="utf-8")
-    assert "订阅本站更新" in news and f"{PUBLIC}feed.xml" in news
+    assert "用新闻阅读器订阅" in news and f"{PUBLIC}feed.xml" in news
 
 
 def test_feed_titles_stay_text_and_ids_stay_put(events_tree: Path, tmp_path: Path):
@@ -367,4 +371,4 @@ def test_the_feed_holds_a_bounded_number_of_entries(events_tree: Path, tmp_path:
 def test_no_site_address_means_no_feed(content_tree: Path, tmp_path: Path):
     out = _render(content_tree, tmp_path / "a", date(2026, 11, 21))
     assert not (out / "feed.xml").exists()
-    assert "订阅本站更新" not in (out / "news" / "index.md").read_text(encoding="utf-8")
+    assert "用新闻阅读器订阅" not in (out / "news" / "index.md").read_text(encoding="utf-8")

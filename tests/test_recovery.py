@@ -173,6 +173,28 @@ def test_buddy_reset_code_works_once_and_a_newer_voids_the_older(app):
         assert [r.used_at is not None for r in rows] == [False, True]
 
 
+def test_the_member_is_told_of_every_reset_code_made_for_them(app):
+    """A buddy could make a code and use it: the member sees it on 我的 for a week."""
+    add_user(app, "帮学人")
+    member_id = add_user(app, "老王", buddy="帮学人")
+    member = app.test_client()
+    login(member, "老王")
+    assert "重设密码码" not in member.get("/app/me").get_data(as_text=True)
+    buddy = app.test_client()
+    login(buddy, "帮学人")
+    issue(buddy, member_id)
+    page = member.get("/app/me").get_data(as_text=True)
+    notice = re.search(r'<p class="flash error" role="alert" id="reset-notice-\d+">(.*?)</p>',
+                       page).group(1)
+    assert notice.startswith("帮学联系人 帮学人 于 ") and "（24 小时内有效）" in notice
+    assert "如果不是您请他生成的，请马上修改密码并告诉支部。" in notice
+    with app.app_context():
+        s = db.session()
+        s.execute(update(ResetCode).values(created_at=ResetCode.created_at - timedelta(days=8)))
+        s.commit()
+    assert "重设密码码" not in member.get("/app/me").get_data(as_text=True)
+
+
 def test_a_reset_code_expires_after_24_hours(app):
     add_user(app, "帮学人")
     member_id = add_user(app, "老王", buddy="帮学人")

@@ -199,9 +199,6 @@ def test_member_and_editor_tour(product: Product, browser):
     assert "宁波老李" in page.locator("main").inner_text()
     shot(page, "my-data")
     page.go_back()
-    member.tap(page.get_by_role("link", name=re.compile("我结对帮学的党员")))
-    shot(page, "buddy")
-    page.go_back()
 
     # -- the policy helper, from 指南 ---------------------------------------------------------
     member.tap(thumb.get_by_role("link", name="指南", exact=True))
@@ -428,6 +425,8 @@ def test_member_and_editor_tour(product: Product, browser):
     assert "结对已保存。" in desk.locator("main").inner_text()
     buddy.tap(bpage.locator(".dx-thumb-bar, .thumb-bar").get_by_role("link", name="我的",
                                                                       exact=True))
+    # 我的 now leads with the pair, and says who needs a call first.
+    assert "我结对帮学的党员（1 名）" in bpage.locator("#my-pairs").inner_text()
     buddy.tap(bpage.get_by_role("link", name=re.compile("我结对帮学的党员")))
     card = bpage.locator("#care li.duty", has_text="宁波老李")
     assert "还没有组织生活记录" in card.inner_text() and "还没有联系记录" in card.inner_text()

@@ -66,9 +66,12 @@ def export_rows(session: Session, user_id: int) -> list[dict[str, Any]]:
 
 
 def forget_member(session: Session, user_id: int) -> None:
-    """Before a member's account is deleted: their reports lose their text and their
-    owner. The rows stay (the append-only audit log points at them), holding nothing."""
-    for item in own_reports(session, user_id):
+    """Before a member's account is deleted: their reports and the help requests they sent
+    while signed in lose their text and their owner. The rows stay (the append-only audit
+    log points at them), holding nothing."""
+    from forms_app.help_requests import own_requests
+
+    for item in own_reports(session, user_id) + own_requests(session, user_id):
         erase(item, text=True)
     session.execute(update(Submission).where(Submission.user_id == user_id)
                     .values(user_id=None).execution_options(synchronize_session=False))
