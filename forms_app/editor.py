@@ -135,7 +135,10 @@ def queue():
     return render_template(
         "editor/queue.html", items=items, counts=counts, kind=kind, state=state,
         next_after=next_after, due_status=moderation.due_status, form=ConfirmForm(),
-        bulk_actions=[ACTIONS[a] for a in BULK_ACTIONS], unconfirmed=unconfirmed,
+        # Filtered to one kind, only the bulk actions that kind has (none for reports).
+        bulk_actions=[ACTIONS[a] for a in BULK_ACTIONS
+                      if kind not in KIND_LABELS or kind in ACTIONS[a].kinds],
+        unconfirmed=unconfirmed,
         reasons=_bulk_reasons(kind), publishable=publishable, refused=refused,
         needs_basis=publish.needs_basis(s, PAGE_SIZE),
         to_confirm=publish.unconfirmed_count(s), rebuild=publish.last_rebuild(s),

@@ -85,6 +85,9 @@ def test_tracking_page_shows_the_contact_only_masked(app, client):
     for personal in (CONTACT, "李四", "城关镇"):
         assert personal not in page
     assert 'href="/courses/law-rights/index.html"' in page and 'href="tel:12371"' in page
+    assert 'href="tel:12333"' in page  # wages owed: the labour hotline the course names
+    other = code_of(help_request(client, category="not_home", body="年底回不了家"))
+    assert 'href="tel:12333"' not in client.get(f"/app/help/{other}").get_data(as_text=True)
     # The code look-up finds help requests too.
     found = client.post("/app/track", data={"code": code.lower()})
     assert found.status_code == 303 and found.headers["Location"] == f"/app/help/{code}"

@@ -394,3 +394,12 @@ def test_queue_counts_show_each_kind_only_its_own_states(app, editor):
     shown = dict(zip(names, cells, strict=True))
     assert ">1</a>" in shown["支部已阅"] and ">0</a>" in shown["已登记，待处理"]
     assert "不适用" in shown["已答复"] and "不适用" in shown["已走访"]
+
+
+def test_bulk_actions_offered_only_where_the_kind_has_them(app, editor):
+    reports = editor.get("/app/editor/?kind=departure").get_data(as_text=True)
+    assert "批量采用" not in reports and 'id="bulk-reason"' not in reports
+    everything = editor.get("/app/editor/").get_data(as_text=True)
+    assert "批量采用" in everything and "批量归档" in everything
+    voices = editor.get("/app/editor/?kind=voice").get_data(as_text=True)
+    assert "批量采用" in voices
