@@ -17,7 +17,13 @@ from generator.build import DEFAULT_CONTENT
 from generator.cli import main
 from generator.loader import load_file
 from generator.models.helper import Helper
-from generator.offline import OfflineResult, build_offline_site, pack
+from generator.offline import (
+    OfflineResult,
+    build_offline_site,
+    drop_unused_lunr,
+    offline_page,
+    pack,
+)
 from tests.conftest import PHONE, TODAY, type_search, write_yaml
 from tests.test_helper import g, tap_answers
 
@@ -140,6 +146,17 @@ def test_a_member_uses_the_copy_from_file_without_any_host(copies: Copies, brows
         titles = page.locator(".md-search-result__article h1").all_inner_texts()
         assert titles, "search found nothing"
         assert any("活动证" in t.replace("\u200b", "") for t in titles)
+        page.locator(".md-search-result__link").first.click()
+        page.wait_for_url("file://**.html*")
+        assert page.locator(".md-content h1").count() == 1
+        # a lesson's video plays too
+        page.goto((copies.root / "courses/livelihood/before-leaving.html").as_uri())
+        assert page.evaluate("""() => {
+            const m = document.querySelector('video');
+            m.muted = true;
+            return m.play().then(() => new Promise(resolve =>
+                setTimeout(() => resolve(m.currentTime), 1000)));
+        }""") > 0.2
     finally:
         context.close()
     assert attempted == []
@@ -153,3 +170,25 @@ def test_offline_command_refuses_bad_content(tmp_path: Path, capsys):
                  "--no-video"]) == 1
     assert not out.exists()
     assert "未生成离线副本" in capsys.readouterr().err
+
+
+def test_without_public_url_the_notes_name_no_address():
+    page = offline_page('<html lang="zh"><p><a class="md-button" href="/app/ask">提问</a> '
+                        '<a href="/">首页</a></p>', "faq/dues.html", "")
+    assert page == ('<html data-dx-online="" lang="zh"><p><span class="dx-offline-app">提问'
+                    '<span class="dx-offline-note">（联网后可用）</span></span> '
+                    '<a href="../index.html">首页</a></p>')
+
+
+def test_only_the_lunr_files_the_worker_loads_are_kept(tmp_path: Path):
+    lunr = tmp_path / "assets" / "javascripts" / "lunr"
+    for name in ("tinyseg.js", "wordcut.js", "min/lunr.ja.min.js", "min/lunr.zh.min.js",
+                 "min/lunr.multi.min.js", "min/lunr.stemmer.support.min.js"):
+        (lunr / name).parent.mkdir(parents=True, exist_ok=True)
+        (lunr / name).write_text("//")
+    drop_unused_lunr(tmp_path, ["en", "ja"])
+    assert sorted(p.relative_to(lunr).as_posix() for p in lunr.rglob("*.js")) == [
+        "min/lunr.ja.min.js", "min/lunr.multi.min.js", "min/lunr.stemmer.support.min.js",
+        "tinyseg.js"]
+    drop_unused_lunr(tmp_path, ["en"])
+    assert not lunr.exists() or not any(lunr.rglob("*.js"))
