@@ -15,7 +15,7 @@
     frame.hidden = true;
     frame.tabIndex = -1;
     frame.setAttribute("aria-hidden", "true");
-    frame.title = "search";
+    frame.title = "搜索";
     (document.body || document.documentElement).appendChild(frame);
     var inner = frame.contentWindow, doc = frame.contentDocument;
 
