@@ -66,7 +66,7 @@ STORED = {".mp3", ".mp4", ".m4a", ".webm", ".ogg", ".ogv", ".jpg", ".jpeg", ".pn
           ".webp", ".zip"}
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # every entry the same time: the same site, the same zip
 
-_APP_LINK = re.compile(r'<a\b[^>]*?\shref="/app/([^"]*)"[^>]*>(.*?)</a>', re.S)
+_APP_LINK = re.compile(r'<a\b[^>]*?\shref="/app((?:[/?#][^"]*)?)"[^>]*>(.*?)</a>', re.S)
 _ABSOLUTE = re.compile(r'\b(href|src|poster)="/(?!/)([^"]*)"')
 _VIDEO = re.compile(r"<video\b[^>]*>.*?</video>", re.S)
 
@@ -202,7 +202,7 @@ def offline_page(text: str, rel: str, online: str) -> str:
     folder = posixpath.dirname(rel)
 
     def app_note(match: re.Match[str]) -> str:
-        path = html.unescape(match[1])
+        path = html.unescape(match[1]).removeprefix("/")  # /app/ask -> ask, /app -> ""
         if not online:
             return (f'<span class="dx-offline-app">{match[2]}<span class="dx-offline-note">'
                     "（联网后可用）</span></span>")

@@ -174,10 +174,15 @@ def test_offline_command_refuses_bad_content(tmp_path: Path, capsys):
 
 def test_without_public_url_the_notes_name_no_address():
     page = offline_page('<html lang="zh"><p><a class="md-button" href="/app/ask">提问</a> '
-                        '<a href="/">首页</a></p>', "faq/dues.html", "")
+                        '<a href="/">首页</a> <a href="/application.html">申请</a></p>',
+                        "faq/dues.html", "")
     assert page == ('<html data-dx-online="" lang="zh"><p><span class="dx-offline-app">提问'
                     '<span class="dx-offline-note">（联网后可用）</span></span> '
-                    '<a href="../index.html">首页</a></p>')
+                    '<a href="../index.html">首页</a> <a href="../application.html">申请</a>'
+                    '</p>')
+    page = offline_page('<p><a href="/app">网上办事</a></p>', "index.html", ONLINE)
+    assert page == ('<p><span class="dx-offline-app">网上办事<span class="dx-offline-note">'
+                    f'（联网后可用：<a href="{ONLINE}app/">{ONLINE}app/</a>）</span></span></p>')
 
 
 def test_only_the_lunr_files_the_worker_loads_are_kept(tmp_path: Path):
