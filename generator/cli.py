@@ -41,6 +41,24 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _offline(args: argparse.Namespace) -> int:
+    from generator.offline import build_offline
+
+    try:
+        result = build_offline(Path(args.content), Path(args.out), video=not args.no_video)
+    except ContentError as exc:
+        for problem in exc.problems:
+            print(problem)
+        sys.stdout.flush()
+        print(f"内容有 {len(exc.problems)} 处错误，未生成离线副本。", file=sys.stderr)
+        return 1
+    for warning in result.warnings:
+        print(warning)
+    print(f"已生成离线副本 {result.out}：{result.files} 个文件，"
+          f"{result.size / 1024 / 1024:.1f} MB（{result.size} 字节）。", file=sys.stderr)
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     from forms_app.combined import serve_product
 
@@ -61,6 +79,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--content", default=str(DEFAULT_CONTENT), help="content folder")
     p.add_argument("--out", default=str(DEFAULT_OUT), help="output folder (default site/)")
     p.set_defaults(func=_build)
+
+    p = sub.add_parser("offline", help="write the whole site as a zip that works from file://")
+    p.add_argument("--content", default=str(DEFAULT_CONTENT), help="content folder")
+    p.add_argument("--out", default="dangxiao-offline.zip", help="zip file to write")
+    p.add_argument("--no-video", action="store_true", help="leave video out (a smaller copy)")
+    p.set_defaults(func=_offline)
 
     p = sub.add_parser("serve", help="build, then serve the site and the forms app on one port")
     p.add_argument("--host", default="127.0.0.1")

@@ -63,6 +63,27 @@
     return node;
   }
 
+  // A button into the forms app. In the offline copy (`dangxiao offline`, whose pages say
+  // the online address in <html data-dx-online>) the app is not there: the button becomes
+  // the note the copy puts for every such link, with the full online address.
+  function appLink(text, className, path) {
+    var online = document.documentElement.getAttribute("data-dx-online");
+    if (!online) {
+      var link = el("a", text, className);
+      link.href = path;
+      return link;
+    }
+    var url = online.replace(/\/$/, "") + path;
+    var note = el("span", text, "dx-offline-app");
+    var said = el("span", "（联网后可用：", "dx-offline-note");
+    var to = el("a", url.split("?")[0]);
+    to.href = url;
+    said.appendChild(to);
+    said.appendChild(document.createTextNode("）"));
+    note.appendChild(said);
+    return note;
+  }
+
   // The 依据 of one rule, as the cards show it: document, kind, scope, quoted clauses folded.
   // A document's date and scope are said once per result (`said` remembers which).
   function basis(helper, rule, said) {
@@ -180,19 +201,17 @@
     var actions = el("div", "", "dx-helper-actions");
     actions.appendChild(el("p", "拿不准？通过电子信箱把您的情况告诉支部，两个工作日内答复。" +
       "提问不等于外出报告：外出前，请点“向支部报告外出”告诉所在党支部。"));
-    var ask = el("a", "向支部提问", "md-button md-button--primary");
     var category = main.outcome.indexOf("活动证") !== -1 ? "活动证" : "组织关系";
-    ask.href = "/app/ask?category=" + encodeURIComponent(category) + "&question=" +
-      encodeURIComponent(question(helper, answers, main));
-    actions.appendChild(ask);
+    actions.appendChild(appLink("向支部提问", "md-button md-button--primary",
+      "/app/ask?category=" + encodeURIComponent(category) + "&question=" +
+      encodeURIComponent(question(helper, answers, main))));
     // The departure report, prefilled from the answers; the member can change every field
     // and nothing is stored until they send it. The months are left for the member: an
     // answer such as 超过 6 个月 gives no number, and a guessed one would be sent unread.
-    var report = el("a", "向支部报告外出", "md-button");
-    report.href = "/app/report?kind=departure&instrument=" + encodeURIComponent(main.outcome) +
+    actions.appendChild(appLink("向支部报告外出", "md-button",
+      "/app/report?kind=departure&instrument=" + encodeURIComponent(main.outcome) +
       (answers.fixed_place === "yes" || answers.fixed_place === "no"
-        ? "&fixed_place=" + answers.fixed_place : "");
-    actions.appendChild(report);
+        ? "&fixed_place=" + answers.fixed_place : "")));
     target.appendChild(actions);
   }
 
