@@ -12,7 +12,7 @@ from limits.storage.memory import MemoryStorage
 csrf = CSRFProtect()
 login_manager = LoginManager()
 login_manager.login_view = "members.login"
-login_manager.login_message = "这一步需要登录。还没有账号的，点下面的“注册”，只要用户名和密码。"
+login_manager.login_message = "这一步需要登录。"
 login_manager.login_message_category = "info"  # a note, not a success (nor an error)
 login_manager.session_protection = "strong"
 

@@ -128,8 +128,8 @@ def test_app_pages_carry_the_site_header_and_thumb_bar(client):
 
 def test_please_log_in_is_a_note_not_a_success(client):
     page = client.get("/app/study", follow_redirects=True).get_data(as_text=True)
-    assert ('<p class="flash info" role="status">这一步需要登录。还没有账号的，'
-            '点下面的“注册”，只要用户名和密码。</p>') in page
+    assert '<p class="flash info" role="status">这一步需要登录。</p>' in page
+    assert "还没有账号？注册只要用户名和密码，不用手机号：" in page
 
 
 def test_the_hotline_in_a_notice_dials(sample_site):
