@@ -147,19 +147,23 @@ def test_self_check_scored_in_the_browser_and_carried_into_the_study_log(
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     member = Person(page, product.url)
-    page.goto(f"{product.url}/courses/law-rights/unpaid-wages.html")
-    # Answered wrong first: marked, the explanation opens, the score shows.
+    page.goto(f"{product.url}/courses/party-spirit/show-identity.html")
+    # One right, one wrong, scored with the network off: no server is asked.
+    member.tap(page.get_by_label("B. 按有关规定严肃处理"), navigates=False)
     member.tap(page.get_by_label("A. 三个月"), navigates=False)
-    page.context.set_offline(True)  # scoring needs no server
+    page.context.set_offline(True)
     member.tap(page.get_by_role("button", name="对答案"), navigates=False)
-    question = page.locator(".dx-q").first
-    assert "答错了" in question.locator(".dx-q-mark").inner_text()
-    assert question.locator("details").evaluate("d => d.open")
-    assert page.locator(".dx-selfcheck-result").inner_text() == "答对 0/1 题"
-    member.tap(page.get_by_label("B. 一年"), navigates=False)
+    first, second = page.locator(".dx-q").nth(0), page.locator(".dx-q").nth(1)
+    assert "答对了" in first.locator(".dx-q-mark").inner_text()
+    assert "答错了" in second.locator(".dx-q-mark").inner_text()
+    explanation = second.locator("details")
+    assert explanation.evaluate("d => d.open") and "连续六个月" in explanation.inner_text()
+    assert page.locator(".dx-selfcheck-result").inner_text() == "答对 1/2 题"
+    page.screenshot(path=str(tmp_path / "selfcheck-first.png"), full_page=True)
+    member.tap(page.get_by_label("B. 六个月"), navigates=False)
     member.tap(page.get_by_role("button", name="对答案"), navigates=False)
-    assert "答对了" in question.locator(".dx-q-mark").inner_text()
-    assert page.locator(".dx-selfcheck-result").inner_text() == "答对 1/1 题"
+    assert "答对了" in second.locator(".dx-q-mark").inner_text()
+    assert page.locator(".dx-selfcheck-result").inner_text() == "答对 2/2 题"
     page.screenshot(path=str(tmp_path / "selfcheck.png"), full_page=True)
     page.context.set_offline(False)
 
@@ -173,12 +177,12 @@ def test_self_check_scored_in_the_browser_and_carried_into_the_study_log(
     page.wait_for_url("**/app/recovery-code**")
     member.tap(page.get_by_role("link", name="我已记下，继续"))
     page.wait_for_url("**/app/study**")
-    assert page.get_by_label("学习心得（选填）").input_value() == "自测：答对 1/1 题"
+    assert page.get_by_label("学习心得（选填）").input_value() == "自测：答对 2/2 题"
     page.get_by_label("学习时长（分钟）").fill("10")
     member.tap(page.get_by_label("网上学"), navigates=False)
     member.tap(page.get_by_role("button", name="保存学习记录"))
     page.wait_for_url("**/app/me**")
-    assert "自测：答对 1/1 题" in page.locator("ul.logs").inner_text()
+    assert "自测：答对 2/2 题" in page.locator("ul.logs").inner_text()
 
     # 我的学习 on paper: the records without the header, thumb bar, buttons or forms.
     page.set_viewport_size({"width": 794, "height": 1123})
@@ -188,7 +192,7 @@ def test_self_check_scored_in_the_browser_and_carried_into_the_study_log(
         .filter(e => e.getBoundingClientRect().height > 0).map(e => e.outerHTML.slice(0, 60))""")
     assert shown == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 794
-    assert "自测：答对 1/1 题" in page.locator("main").inner_text()
+    assert "自测：答对 2/2 题" in page.locator("main").inner_text()
     page.screenshot(path=str(tmp_path / "mine-print.png"), full_page=True)
     assert errors == []
     phone.close()
