@@ -18,7 +18,7 @@ from generator.errors import ContentError, Problem
 from generator.loader import Content, Item
 
 POSTER_WIDTH = 750
-POSTER_VERSION = "2"  # bump when the drawing changes, so cached posters are redrawn
+POSTER_VERSION = "3"  # bump when the drawing changes, so cached posters are redrawn
 # Looked for in this order; DANGXIAO_CJK_FONT (a .ttc/.otf/.ttf path) comes first.
 # fonts-noto-cjk on Debian (scripts/setup.sh installs it), then other common CJK fonts.
 FONT_CANDIDATES = [
@@ -59,6 +59,16 @@ def share_message(theme: Item, dates: str, public_url: str) -> str:
     lines += [f"{n}. {line}" for n, line in enumerate(share_lines(theme), start=1)]
     lines.append(f"点开学习：{public_url}{theme_page(theme)}")
     return "\n".join(lines)
+
+
+def message_rows(message: str, per_row: int = 17) -> int:
+    """Rows the message box needs on a 360-px phone (about 17 Chinese characters a row, a
+    Latin letter half of one), so the whole message shows without scrolling inside it."""
+    rows = 0
+    for line in message.split("\n"):
+        width = sum(0.55 if char.isascii() else 1 for char in line)
+        rows += max(1, -(-int(width + 0.99) // per_row))
+    return rows
 
 
 # -- the font --------------------------------------------------------------------------------
@@ -139,7 +149,7 @@ def draw_poster(site_title: str, topic: str, dates: str, lines: list[str], url: 
 
     height = 120 + 40 + 66 * len(topic_lines) + 20 + 46 + 40
     height += sum(48 * len(block) + 18 for block in body) + 30
-    height += qr_size + 40 + 36 + 60
+    height += qr_size + 40 + 36 + 34 * len(wrap(url, f_small, inner)) + 30
     image = Image.new("RGB", (POSTER_WIDTH, height), PAPER)
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, POSTER_WIDTH, 120), fill=RED)
@@ -169,7 +179,9 @@ def draw_poster(site_title: str, topic: str, dates: str, lines: list[str], url: 
     draw.text((POSTER_WIDTH // 2, y), "长按识别二维码，打开本期学习", font=f_dates, fill=INK,
               anchor="mt")
     y += 44
-    draw.text((POSTER_WIDTH // 2, y), url, font=f_small, fill=GREY, anchor="mt")
+    for text in wrap(url, f_small, inner):  # a long address breaks rather than runs off
+        draw.text((POSTER_WIDTH // 2, y), text, font=f_small, fill=GREY, anchor="mt")
+        y += 34
     # A few colours are enough for text on flat colour: a palette PNG is a fraction of RGB.
     small = image.quantize(colors=32, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
     out = io.BytesIO()
@@ -182,7 +194,7 @@ def make_posters(content: Content, cache: Path, dates_of) -> dict[str, Path]:
     the site. No public_url: no posters. No CJK font: ContentError naming the first theme."""
     site = content.site
     themes = content.of("themes")
-    if site is None or site.public_url is None or not themes:
+    if site is None or site.public_url is None or not themes or "themes" not in site.sections:
         return {}
     fonts = find_cjk_font()
     if fonts is None:

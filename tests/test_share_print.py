@@ -80,6 +80,9 @@ def test_copy_button_and_poster_link_on_a_phone(site_url: str, browser):
     for target in (copy, poster):
         target.scroll_into_view_if_needed()
         assert target.bounding_box()["height"] >= 44
+    # The whole message shows at 360 px, without scrolling inside the box.
+    assert page.evaluate("(t => t.scrollHeight <= t.clientHeight + 2)"
+                         "(document.querySelector('textarea.dx-share-text'))")
     copy.tap()
     page.get_by_text("已复制").wait_for()
     copied = page.evaluate("navigator.clipboard.readText()")
