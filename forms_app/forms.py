@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flask_wtf import FlaskForm
@@ -167,6 +168,15 @@ class StudyForm(Honeypot, Form):
             raise ValidationError("没有这门课程，请从列表中选择。")
         if not field.data and not (self.topic.data or "").strip():
             raise ValidationError("请选择一门课程，或在下面填写线下学习的内容。")
+
+
+def selfcheck_note(value: str | None) -> str | None:
+    """The study form's reflection started from a lesson's self-check score, which the
+    lesson page passes as `selfcheck=3/4` (right/asked); None for anything else."""
+    match = re.fullmatch(r"(\d{1,2})/(\d{1,2})", value or "")
+    if not match or not 0 <= int(match[1]) <= int(match[2]) or int(match[2]) == 0:
+        return None
+    return f"自测：答对 {int(match[1])}/{int(match[2])} 题"
 
 
 def password_problem(password: str, username: str | None = None) -> str | None:

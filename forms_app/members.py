@@ -38,6 +38,7 @@ from forms_app.forms import (
     StudyForm,
     beijing_today,
     choices,
+    selfcheck_note,
 )
 from forms_app.lessons import OFFLINE_LABEL, lesson, lesson_choices, lesson_groups, lesson_title
 from forms_app.models import StudyLog, User, utcnow
@@ -207,6 +208,9 @@ def study():
     if request.method == "GET":
         form.day.data = form.day.data or beijing_today()  # members are in Beijing's day
         form.lesson.data = request.args.get("lesson", "")
+        # A lesson's self-check (answered in the browser) starts the reflection.
+        form.reflection.data = form.reflection.data or selfcheck_note(
+            request.args.get("selfcheck"))
         if not form.form_key.data:
             form.form_key.data = secrets.token_urlsafe(16)
     if form.validate_on_submit():

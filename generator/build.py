@@ -26,8 +26,9 @@ from generator.feed import FEED_PATH
 from generator.loader import Content
 from generator.models.common import MediaFacts
 from generator.models.search import SearchTerms
-from generator.render import RenderResult, render
+from generator.render import RenderResult, render, week_range
 from generator.search_terms import enrich_index, jieba_lock, patch_search_worker, use_words
+from generator.share import make_posters
 
 log = logging.getLogger(__name__)
 # jieba logs its dictionary loading at DEBUG through a handler of its own.
@@ -97,6 +98,7 @@ def _build_locked(content_dir: Path, out: Path, work: Path | None, site_src: Pat
         raise ContentError(errors_only(problems))
     assert content.site is not None
     posters = read_media(content, out.with_name(f".{out.name}.media"))
+    posters |= make_posters(content, out.with_name(f".{out.name}.share"), week_range)
     rendered = render(content, work, today, assets=site_src / "assets")
     log.info("rendered %d pages (%d written, %d removed)", len(rendered.written) +
              rendered.unchanged, len(rendered.written), len(rendered.removed))

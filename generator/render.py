@@ -28,6 +28,7 @@ from generator.models.site import SECTIONS
 from generator.output import RenderResult, cached, fingerprint, write_tree
 from generator.pages import ref_page
 from generator.plaintext import md_text, plain_html, safe_title, short_title, title_md
+from generator.share import message_rows, poster_path, share_message
 
 SECTION_BLURBS = {
     "news": "上级部署和支部工作的最新消息",
@@ -335,8 +336,11 @@ class Renderer:
         self._page("themes/index.md", "section_themes.md.j2", themes=listed)
         nav: list[tuple[str, Any]] = []
         for theme, dates, label in listed:
+            public_url = self.content.site.public_url if self.content.site else None
+            message = share_message(theme, dates, public_url) if public_url else None
             self._page(f"themes/{theme.slug}.md", "theme.md.j2", t=theme, dates=dates,
-                       label=label)
+                       label=label, share=message, poster=poster_path(theme),
+                       share_rows=message_rows(message) if message else 0)
             nav.append((f"{theme.model.monday.year}年",
                         {safe_title(theme.model.topic): f"themes/{theme.slug}.md"}))
         return ["themes/index.md", *nav_groups(nav)]

@@ -22,10 +22,15 @@ apt_install() {
 missing=()
 "$PY" -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 command -v git >/dev/null || missing+=(git)
+# The build draws each weekly theme's poster with a Chinese font (generator/share.py); the
+# browser tests' screenshots use it too.
+[ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
 if [ "$mode" = test ]; then
-  # Browser tests drive Debian's Chromium; CJK fonts make screenshots readable.
+  # Browser tests drive Debian's Chromium.
   [ -x /usr/bin/chromium ] || missing+=(chromium)
-  [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
+  # The tests read the posters' QR codes with pyzbar, which loads libzbar.
+  { ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null | grep 'libzbar\.so\.0' >/dev/null ||
+    missing+=(libzbar0)
   # The nginx sample (deploy/nginx.conf) is checked by `nginx -t` and served by tests.
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
   command -v openssl >/dev/null || missing+=(openssl)  # its test certificate
