@@ -18,7 +18,9 @@ from generator.build import BuildResult, build_site
 from generator.errors import ContentError
 from generator.share import POSTER_WIDTH
 
-PUBLIC = "https://dangxiao.example.cn/"
+# The sample's public address (content/site.yaml).
+PUBLIC = yaml.safe_load((Path(__file__).parent.parent / "content" / "site.yaml").read_text(
+    encoding="utf-8"))["public_url"]
 THEME = "2026-w48"
 
 
