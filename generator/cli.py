@@ -54,6 +54,15 @@ def _offline(args: argparse.Namespace) -> int:
         return 1
     for warning in result.warnings:
         print(warning)
+    import yaml
+
+    from generator.offline import local_address_warning
+
+    online = (yaml.safe_load((Path(args.content) / "site.yaml").read_text(encoding="utf-8"))
+              or {}).get("public_url") or ""
+    local = local_address_warning(str(online))
+    if local:
+        print(local, file=sys.stderr)
     print(f"已生成离线副本 {result.out}：{result.files} 个文件，"
           f"{result.size / 1024 / 1024:.1f} MB（{result.size} 字节）。", file=sys.stderr)
     return 0

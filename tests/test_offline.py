@@ -200,3 +200,16 @@ def test_only_the_lunr_files_the_worker_loads_are_kept(tmp_path: Path):
         "tinyseg.js"]
     drop_unused_lunr(tmp_path, ["en"])
     assert not lunr.exists() or not any(lunr.rglob("*.js"))
+
+
+def test_a_copy_made_with_this_machines_address_is_warned_about():
+    """The sample's public_url is where `dangxiao serve` runs: a copy for a 电教室 made
+    with it would send members to the PC that made it."""
+    from generator.offline import local_address_warning
+
+    warning = local_address_warning(ONLINE)
+    assert warning and ONLINE in warning and "改成党员能打开的公开地址" in warning
+    for address in ("http://localhost:8000/", "http://127.0.0.1/dangxiao/"):
+        assert local_address_warning(address)
+    assert local_address_warning("https://dangxiao.example.cn/") is None
+    assert local_address_warning("") is None
