@@ -46,6 +46,10 @@ apt_install "${missing[@]}"
 extras=""
 [ "$mode" = test ] && extras="[test]"
 [ "$mode" = stack ] && extras="[stack]"
+# The test extras hold the stack's too: a test set-up needs no second install.
+if [ "$mode" = stack ] && [ -f .venv/.installed-test ] && [ ! pyproject.toml -nt .venv/.installed-test ]; then
+  mode=test; extras="[test]"
+fi
 stamp=".venv/.installed-$mode"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extras"

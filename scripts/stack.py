@@ -56,9 +56,11 @@ def make_certificate(tls: Path) -> None:
 
 
 def fill_nginx_conf(state: Path, site: Path, tls: Path, https_port: int, http_port: int,
-                    app_port: int = 8001) -> Path:
+                    app_port: int = 8001, foreground: bool = False,
+                    error_log: str = "nginx-error.log") -> Path:
     """deploy/nginx.conf with only its ports, paths and certificate filled in, wrapped in a
-    main configuration whose pid, logs and temporary files live in the state folder."""
+    main configuration whose pid, logs and temporary files live in the state folder
+    (the tests' nginx runs in the foreground, the stack's as a daemon)."""
     sample = NGINX_SAMPLE.read_text(encoding="utf-8")
     for needle in ("/srv/dangxiao/site", "/etc/nginx/tls/", "listen 443 ssl", "listen 80;",
                    "proxy_pass http://127.0.0.1:8001;"):
@@ -72,9 +74,11 @@ def fill_nginx_conf(state: Path, site: Path, tls: Path, https_port: int, http_po
     mime = "include /etc/nginx/mime.types;" if Path("/etc/nginx/mime.types").is_file() else ""
     user = "user root;" if os.geteuid() == 0 else ""  # workers read a site under /tmp or ~
     conf = state / "nginx.conf"
+    daemon = "daemon off;" if foreground else ""
     conf.write_text(f"""{user}
+{daemon}
 pid {state}/nginx.pid;
-error_log {state}/nginx-error.log;
+error_log {state}/{error_log};
 events {{ worker_connections 256; }}
 http {{
     {mime}

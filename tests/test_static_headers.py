@@ -22,6 +22,7 @@ from werkzeug.test import Client
 
 from forms_app.combined import SiteFiles, combined
 from generator.build import BuildResult, build_site
+from scripts.stack import fill_nginx_conf, make_certificate
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX_SAMPLE = ROOT / "deploy" / "nginx.conf"
@@ -241,38 +242,11 @@ def _nginx() -> str:
 
 
 def _filled_sample(tmp_path: Path, site: Path, port: int) -> Path:
-    """deploy/nginx.conf with its paths pointing here and a self-signed certificate."""
-    tls = tmp_path / "tls"
-    tls.mkdir()
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=dangxiao.example.cn", "-keyout", str(tls / "dangxiao.key"),
-                    "-out", str(tls / "dangxiao.crt")], check=True, capture_output=True)
-    sample = NGINX_SAMPLE.read_text(encoding="utf-8")
-    assert "/srv/dangxiao/site" in sample and "/etc/nginx/tls/" in sample
-    sample = (sample.replace("/srv/dangxiao/site", str(site))
-              .replace("/etc/nginx/tls/", f"{tls}/")
-              .replace("listen 443 ssl", f"listen 127.0.0.1:{port} ssl")
-              .replace("listen 80;", f"listen 127.0.0.1:{free_port()};"))
-    mime = "include /etc/nginx/mime.types;" if Path("/etc/nginx/mime.types").is_file() else ""
-    user = "user root;" if os.geteuid() == 0 else ""  # workers must read the temporary site
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(f"""{user}
-daemon off;
-pid {tmp_path}/nginx.pid;
-error_log {tmp_path}/error.log;
-events {{ worker_connections 64; }}
-http {{
-    {mime}
-    access_log off;
-    client_body_temp_path {tmp_path}/body;
-    proxy_temp_path {tmp_path}/proxy;
-    fastcgi_temp_path {tmp_path}/fastcgi;
-    uwsgi_temp_path {tmp_path}/uwsgi;
-    scgi_temp_path {tmp_path}/scgi;
-{sample}
-}}
-""", encoding="utf-8")
-    return conf
+    """deploy/nginx.conf with its paths pointing here and a self-signed certificate, filled
+    as scripts/stack.sh fills it."""
+    make_certificate(tmp_path / "tls")
+    return fill_nginx_conf(tmp_path, site, tmp_path / "tls", port, free_port(),
+                           foreground=True, error_log="error.log")
 
 
 def test_nginx_sample_passes_nginx_t(tmp_path: Path, sample_site: BuildResult):
