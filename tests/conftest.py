@@ -380,3 +380,22 @@ def confirm_public(app, editor, code, **edits):
         "version": item.version, **proposed, **edits})
     assert response.status_code == 303, response.get_data(as_text=True)[:3000]
     return proposed
+
+
+# -- the production stack (scripts/stack.sh) ---------------------------------------------
+def stack_env(base: Path, database: str, **extra: str) -> dict[str, str]:
+    """The environment for scripts/stack.sh: state under base, ports of its own (never the
+    default 8443), and a fresh PostgreSQL database of that name beside the tests'."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(PG_URL)
+    engine = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+    engine.dispose()
+    return {**os.environ, "STACK_DIR": str(base / "state"), "STACK_PORT": str(free_port()),
+            "STACK_HTTP_PORT": str(free_port()), "STACK_APP_PORT": str(free_port()),
+            "STACK_REDIS_PORT": str(free_port()),
+            "STACK_DATABASE_URL": url.set(database=database).render_as_string(
+                hide_password=False), **extra}

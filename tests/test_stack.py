@@ -17,7 +17,7 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-from conftest import PG_URL, free_port
+from conftest import PG_URL, stack_env
 
 from bench.fault_bench import NOT_SUBMITTED, TOKEN, run_faults, table
 from scripts.stack import Stack
@@ -33,23 +33,6 @@ def stack_sh(env: dict[str, str], *args: str) -> str:
                           capture_output=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
-
-
-def stack_env(base: Path, database: str, **extra: str) -> dict[str, str]:
-    """Ports of its own (never the default 8443), and a fresh database beside the tests'."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    url = make_url(PG_URL)
-    engine = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-    engine.dispose()
-    return {**os.environ, "STACK_DIR": str(base / "state"), "STACK_PORT": str(free_port()),
-            "STACK_HTTP_PORT": str(free_port()), "STACK_APP_PORT": str(free_port()),
-            "STACK_REDIS_PORT": str(free_port()),
-            "STACK_DATABASE_URL": url.set(database=database).render_as_string(
-                hide_password=False), **extra}
 
 
 @pytest.fixture(scope="module")

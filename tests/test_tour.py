@@ -27,6 +27,7 @@ from tour_support import (
     Product,
     Watch,
     field_errors,
+    running_product,
     shot,
     unlabelled,
 )
@@ -45,7 +46,7 @@ ANSWER = "外出六个月以上且地点相对固定，应当转移正式组织�
 
 @pytest.fixture(scope="module")
 def product(tmp_path_factory: pytest.TempPathFactory):
-    running = Product(tmp_path_factory.mktemp("tour"))
+    running = running_product(tmp_path_factory.mktemp("tour"))
     running.start()
     yield running
     running.stop()
@@ -79,7 +80,7 @@ def kb(n: int) -> str:
 
 def test_bytes_a_phone_receives(product: Product, browser):
     """First visit to a lesson, the next page, then opening search: counted on the wire."""
-    relay = CountingRelay(product.port)
+    relay = CountingRelay(product.port, product.url.split(":", 1)[0])
     context = browser.new_context(**WECHAT_PHONE)
     watch = Watch(context)
     page = context.new_page()
@@ -117,7 +118,7 @@ def test_bytes_a_phone_receives(product: Product, browser):
     pages = len([p for p in product.site.rglob("*.html") if p.name != "404.html"])
     write_section("Bytes a phone receives", "\n".join([
         "Counted by `tests/test_tour.py` on the wire (a relay between Chromium and "
-        "`dangxiao serve`: headers and compressed bodies, worker scripts and media "
+        f"{product.label}: headers and compressed bodies, worker scripts and media "
         "included), WeChat-like phone profile, empty cache, sample site.", "",
         "| step | bytes received | target |", "| --- | --- | --- |",
         f"| first visit to a lesson page (`{LESSON}`) | {kb(first)} | < 100 KB |",
