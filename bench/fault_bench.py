@@ -42,8 +42,10 @@ from pathlib import Path
 from scripts.stack import Stack
 
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+FORM_KEY = re.compile(r'name="form_key" type="hidden" value="([^"]+)"')
 NOT_SUBMITTED = "暂时无法提交"      # the 503 while Redis is down
 NOT_SAVED = "没有保存，也没有生成查询码"  # the 503 of a database that refused the write
+APP_DOWN = "暂时无法连接"            # nginx's own 503 while no worker answers
 
 
 @dataclass
@@ -55,6 +57,7 @@ class Outcome:
     status: int | str             # HTTP status, or the exception's name
     code: str | None = None       # the tracking code shown (a 303 to /app/ask/CODE)
     text: str = ""                # what the page said, for refusals
+    retries: int = 0              # the same form sent again after nginx's 暂时无法连接
 
 
 @dataclass
@@ -65,6 +68,7 @@ class Figures:
     found: int
     refused: Counter = field(default_factory=Counter)
     note: str = ""
+    said: set[str] = field(default_factory=set)  # what the refusals told the member
 
 
 def source_address(n: int) -> str:
@@ -129,26 +133,36 @@ class Stream:
             try:
                 form = self._request(ip, "GET", "/app/ask")
                 cookie = form.getheader("Set-Cookie", "").split(";", 1)[0]
-                token = TOKEN.search(form.body)[1]
+                token, key = TOKEN.search(form.body)[1], FORM_KEY.search(form.body)[1]
             except (OSError, http.client.HTTPException, TypeError):
                 time.sleep(0.05)  # no form to fill in: nothing was submitted
                 continue
-            body = urllib.parse.urlencode({"csrf_token": token, "category": "其他",
-                                           "question": question})
+            body = urllib.parse.urlencode({"csrf_token": token, "form_key": key,
+                                           "category": "其他", "question": question})
             started = time.monotonic()
-            try:
-                reply = self._request(ip, "POST", "/app/ask", body, {
-                    "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie,
-                    "Referer": f"{self.stack.url}/app/ask"})
-                location = reply.getheader("Location") or ""
-                code = location.rsplit("/", 1)[1] if reply.status == 303 else None
-                outcome = Outcome(phase, question, started, time.monotonic(), reply.status,
-                                  code, "" if code else _visible_text(reply.body))
-            except (OSError, http.client.HTTPException) as exc:
-                outcome = Outcome(phase, question, started, time.monotonic(),
-                                  type(exc).__name__)
+            for attempt in range(40):
+                outcome = self._post(ip, phase, question, started, body, cookie, attempt)
+                # nginx's page while no worker answered says: it may have been saved, send
+                # the same form again (the app keeps one row per form and shows its code).
+                if outcome.status != 503 or APP_DOWN not in outcome.text:
+                    break
+                time.sleep(0.25)
             with self._lock:
                 self.outcomes.append(outcome)
+
+    def _post(self, ip: str, phase: str, question: str, started: float, body: str,
+              cookie: str, attempt: int) -> Outcome:
+        try:
+            reply = self._request(ip, "POST", "/app/ask", body, {
+                "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie,
+                "Referer": f"{self.stack.url}/app/ask"})
+            location = reply.getheader("Location") or ""
+            code = location.rsplit("/", 1)[1] if reply.status == 303 else None
+            return Outcome(phase, question, started, time.monotonic(), reply.status, code,
+                           "" if code else _visible_text(reply.body), attempt)
+        except (OSError, http.client.HTTPException) as exc:
+            return Outcome(phase, question, started, time.monotonic(), type(exc).__name__,
+                           retries=attempt)
 
 
 def _visible_text(page: str) -> str:
@@ -171,15 +185,42 @@ def stored(url: str, codes: list[str], questions: list[str]) -> tuple[set[str], 
     return found, kept
 
 
+def _doubled(url: str, pattern: str) -> int:
+    """Rows beyond the first of each question of this run (a form stored twice)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        extra = conn.scalar(text("SELECT count(*) - count(DISTINCT body) FROM submissions "
+                                 "WHERE body LIKE :p"), {"p": pattern})
+    engine.dispose()
+    return int(extra or 0)
+
+
 def figures(stream: Stream, phase: str, url: str, note: str = "") -> Figures:
     with stream._lock:
         mine = [o for o in stream.outcomes if o.phase == phase]
     acked = [o.code for o in mine if o.code]
-    refused = [o.question for o in mine if not o.code]
+    # The app's own refusals promise that nothing was stored; nginx's 暂时无法连接 says it
+    # may have been (a worker killed after its commit), and retries end in a code.
+    refused = [o.question for o in mine if not o.code and APP_DOWN not in o.text]
     found, kept = stored(url, acked, refused)
     assert not kept, f"{phase}: {len(kept)} refused questions were stored anyway"
+    doubled = _doubled(url, f"[{stream.run_id}-%")
+    assert doubled == 0, f"{phase}: {doubled} questions stored twice"
+    retried = sum(1 for o in mine if o.code and o.retries)
+    note += f"; {retried} acknowledged after sending the same form again" if retried else ""
     return Figures(phase, len(mine), len(acked), len(found),
-                   Counter(str(o.status) for o in mine if not o.code), note)
+                   Counter(str(o.status) for o in mine if not o.code), note,
+                   {_message(o) for o in mine if not o.code})
+
+
+def _message(outcome: Outcome) -> str:
+    """Which known message a refusal showed, or what it was instead."""
+    for known in (APP_DOWN, NOT_SUBMITTED, NOT_SAVED):
+        if outcome.status == 503 and known in outcome.text:
+            return known
+    return f"{outcome.status}: {outcome.text[:120]}"
 
 
 # -- the faults -----------------------------------------------------------------------------
@@ -206,9 +247,12 @@ def app_kill9(stack: Stack, stream: Stream) -> str:
     for pid in victims:
         os.kill(pid, signal.SIGKILL)
     _wait(lambda: not any(Path(f"/proc/{p}").exists() for p in victims[1:]), "the workers")
-    time.sleep(1)  # members keep trying meanwhile: nginx answers 502
+    time.sleep(1)  # members keep trying meanwhile
+    page = stream._request("127.0.0.1", "GET", "/app/ask")
+    assert page.status == 503 and APP_DOWN in page.body, (page.status, page.body[:300])
     stack.up(build=False)
-    return f"master and {len(victims) - 1} workers killed, stack up again"
+    return (f"master and {len(victims) - 1} workers killed, stack up again; meanwhile "
+            f"nginx's 503 “{APP_DOWN}…”")
 
 
 def postgres_terminate(stack: Stack, stream: Stream) -> str:
@@ -274,6 +318,7 @@ def sqlite_disk_full(stack: Stack, stream: Stream, mount: Path) -> tuple[str, st
     filler.unlink()  # space again: members get through again
     stream.wait_for_acks("sqlite_disk_full", 3)
     stream.phase = "after"
+    time.sleep(1)  # the phase's last requests finish before the app moves back
     small.stop("gunicorn")
     with sqlite3.connect(f"{mount}/dangxiao.sqlite3") as conn:
         check = conn.execute("PRAGMA integrity_check").fetchone()[0]
@@ -350,7 +395,9 @@ def main() -> None:
 through nginx (HTTPS) to gunicorn (2 workers, PostgreSQL, limits in Redis), each question
 from its own loopback address; one fault at a time. *Acknowledged* means the member was
 shown a tracking code; *found* is how many of those codes the database holds afterwards.
-502 is nginx's answer while no worker listens; 503 the app's Chinese refusal.
+A request that a killed worker held, or that came while no worker listened, gets nginx's
+own Chinese 503 (暂时无法连接…, `error_page` in deploy/nginx.conf); the app's 503s say
+暂时无法提交… while Redis is down and …没有保存，也没有生成查询码 on a full disk.
 
 {table(results)}
 """)
