@@ -117,7 +117,7 @@ class Stream:
     def _request(self, ip: str, method: str, path: str, body: str | None = None,
                  headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
         conn = http.client.HTTPSConnection("127.0.0.1", self.stack.port, context=self._tls,
-                                           timeout=15, source_address=(ip, 0))
+                                           timeout=45, source_address=(ip, 0))
         conn.request(method, path, body=body, headers=headers or {})
         response = conn.getresponse()
         response.body = response.read().decode("utf-8", "replace")
