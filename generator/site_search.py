@@ -23,8 +23,8 @@ the column weights below, so a page that holds more of them, in its title, comes
 from __future__ import annotations
 
 import html
-import math
 import json
+import math
 import re
 import sqlite3
 from collections.abc import Iterable
