@@ -27,6 +27,7 @@ import json
 import math
 import re
 import sqlite3
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,18 +169,31 @@ class Found:
 
 
 class Index:
-    """A read-only view of one .search.sqlite; opened again when the file is replaced."""
+    """A read-only view of one .search.sqlite, one connection a thread (the server's
+    threads search side by side)."""
 
     def __init__(self, path: Path):
         self.path = path
-        self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
         meta = dict(self.db.execute("SELECT key, value FROM meta"))
         self.weights = json.loads(meta["weights"])
         self.ignore = set(json.loads(meta["ignore"]))
         self.pages = self.db.execute("SELECT count(*) FROM pages").fetchone()[0]
 
+    @property
+    def db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
+                                 check_same_thread=False)
+            self._local.db = db
+            self._all.append(db)
+        return db
+
     def close(self) -> None:
-        self.db.close()
+        for db in self._all:
+            db.close()
 
     def known(self, word: str, last: bool) -> bool:
         if self.db.execute("SELECT 1 FROM vocab WHERE term = ?", (word,)).fetchone():
