@@ -150,8 +150,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(reports.bp)
     app.register_blueprint(risk.bp)
-    from forms_app import recovery
+    from forms_app import recovery, search
 
+    app.register_blueprint(search.bp)
     app.register_blueprint(recovery.bp)
     from forms_app.branch import charts, ledger
 

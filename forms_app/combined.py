@@ -115,6 +115,13 @@ class SiteFiles:
         if request.method not in ("GET", "HEAD"):
             return Response("不支持这种访问方式", 405, headers=self.headers())(
                 environ, start_response)
+        if request.path in ("/", "/index.html") and request.args.get("q", "").strip():
+            # A shared search link /?q=WORDS opens the app's results (DESIGN.md); nginx
+            # does the same (deploy/nginx.conf).
+            query = request.query_string.decode("latin-1")
+            return Response("", 303, headers={**self.headers(),
+                                               "Location": f"/app/search?{query}"})(
+                environ, start_response)
         file = self._file(request.path)
         status = 200
         if file is None:

@@ -17,7 +17,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import TODAY, free_port, type_search
+from conftest import TODAY, free_port, make_app, type_search
 from werkzeug.test import Client
 
 from forms_app.combined import SiteFiles, combined
@@ -185,15 +185,22 @@ def test_policy_follows_the_content_it_was_built_from(tmp_path: Path, content_tr
 # -- in Chromium -----------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def combined_url(sample_site: BuildResult):
+def combined_url(sample_site: BuildResult, tmp_path_factory: pytest.TempPathFactory):
+    """The sample site and the forms app (its search reads the site's index) on one port."""
     from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", 0, combined(sample_site.out, _no_app), threaded=True)
+    from forms_app import db
+
+    base = tmp_path_factory.mktemp("policy-app")
+    app = make_app(base, f"sqlite:///{base / 'instance' / 'dangxiao.sqlite3'}",
+                   SITE_DIR=str(sample_site.out))
+    server = make_server("127.0.0.1", 0, combined(sample_site.out, app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     server.server_close()
+    db.close(app)
 
 
 VIOLATIONS = """
@@ -221,10 +228,10 @@ def test_pages_under_the_policy_run_without_a_violation_and_search_works(browser
     # The policy helper page runs its script (rules from the JSON data block).
     page.goto(combined_url + "/guides/departure-helper.html")
     page.wait_for_function("() => document.getElementById('dx-helper').hidden === false")
-    # Search opens, loads its index and worker, and finds a page by a Chinese word.
+    # Search: the header's form opens the app's results, which find a page by a Chinese word.
     page.goto(combined_url + "/index.html")
     type_search(page, "活动证")
-    page.locator(".md-search-result__item").first.wait_for(timeout=5_000)
+    page.locator("a.search-hit").first.wait_for(timeout=5_000)
     assert page.evaluate("window.__dxViolations") == []
     context.close()
     assert [m for m in console if "Content Security Policy" in m or "Refused" in m] == []
