@@ -296,8 +296,8 @@ def _update_rows(live: Path, target: Path, new: dict, changed: set[str]) -> None
     try:
         with db:
             for page in changed:
-                db.execute("DELETE FROM pages WHERE path = ?",
-                           ("" if page == "index.html" else page,))
+                db.execute("DELETE FROM pages WHERE path IN (?, ?)",
+                           (page, "" if page == "index.html" else page))
             _insert(db, rows)
     finally:
         db.close()
