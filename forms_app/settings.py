@@ -36,6 +36,9 @@ SETTINGS: tuple[Setting, ...] = (
             "built site that Publish rebuilds and /app/search reads; empty means the "
             "project's site/"),
     Setting("REBUILD_AFTER_PUBLISH", True, "rebuild the site in the background after Publish"),
+    Setting("FULL_BUILD_AFTER_PUBLISH", True,
+            "after Publish put the new pages in (seconds), then rebuild the whole site so "
+            "every page's navigation lists them; off: only the new pages"),
     Setting("RATELIMIT_STORAGE_URI", "swept-memory://",
             "Flask-Limiter storage: swept-memory:// counts in each process; give several "
             "workers a shared one, e.g. redis://127.0.0.1:6379"),

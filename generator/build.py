@@ -11,12 +11,16 @@ import logging
 import os
 import re
 import shutil
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
 
 import jieba
+import material
+import mkdocs
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 
@@ -26,6 +30,7 @@ from generator.feed import FEED_PATH
 from generator.loader import Content
 from generator.models.common import MediaFacts
 from generator.models.search import SearchTerms
+from generator.output import MANIFEST
 from generator.render import RenderResult, render, week_range
 from generator.search_terms import enrich_index, jieba_lock, patch_search_worker, use_words
 from generator.share import make_posters
@@ -82,16 +87,33 @@ def build_site(content_dir: Path = DEFAULT_CONTENT, out: Path = DEFAULT_OUT,
     so a failed build leaves the previous site as it was.
     """
     content_dir, out = content_dir.resolve(), out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # One build of an output at a time (a publish may start one while an editor runs
-    # another): they share the rendered pages and the swap.
-    with open(out.with_name(f".{out.name}.lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with build_lock(out):
         return _build_locked(content_dir, out, work, site_src, today)
 
 
-def _build_locked(content_dir: Path, out: Path, work: Path | None, site_src: Path,
-                  today: date | None) -> BuildResult:
+@contextmanager
+def build_lock(out: Path) -> Iterator[None]:
+    """One build of an output at a time (a publish may start one while an editor runs
+    another): they share the rendered pages and the swap."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.with_name(f".{out.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+@dataclass
+class Prepared:
+    content: Content
+    problems: list[Problem]
+    posters: dict[str, Path]
+    rendered: RenderResult
+    work: Path
+
+
+def prepare(content_dir: Path, out: Path, work: Path | None, site_src: Path,
+            today: date | None) -> Prepared:
+    """Check the content (ContentError on an error: nothing rendered), read the media and
+    render the Markdown into work: the first half of every build."""
     # The rendered Markdown lives beside the site it builds, so each output has its own.
     work = (work or out.with_name(f".{out.name}.pages")).resolve()
     content, problems = check(content_dir, today)
@@ -103,6 +125,15 @@ def _build_locked(content_dir: Path, out: Path, work: Path | None, site_src: Pat
     rendered = render(content, work, today, assets=site_src / "assets")
     log.info("rendered %d pages (%d written, %d removed)", len(rendered.written) +
              rendered.unchanged, len(rendered.written), len(rendered.removed))
+    return Prepared(content, problems, posters, rendered, work)
+
+
+def _build_locked(content_dir: Path, out: Path, work: Path | None, site_src: Path,
+                  today: date | None) -> BuildResult:
+    ready = prepare(content_dir, out, work, site_src, today)
+    content, problems, posters, rendered = (ready.content, ready.problems, ready.posters,
+                                            ready.rendered)
+    work = ready.work
     staging = out.with_name(f".{out.name}.building-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     try:
@@ -122,6 +153,8 @@ def _build_locked(content_dir: Path, out: Path, work: Path | None, site_src: Pat
         patch_search_worker(staging, content.search)
         write_csp(staging)
         precompress(staging)
+        write_stamp(staging, site_src, content_dir)
+        write_pages_list(staging, work)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -316,10 +349,11 @@ def _runs_as_script(attributes: str) -> bool:
     return not (kind or "").strip() or kind.strip().lower() in _JS_TYPES
 
 
-def inline_script_hashes(site: Path) -> set[str]:
-    """CSP sources ('sha256-...') of every inline JavaScript in the site's HTML files."""
+def inline_script_hashes(site: Path, pages: Iterable[Path] | None = None) -> set[str]:
+    """CSP sources ('sha256-...') of every inline JavaScript in the site's HTML files
+    (or in these pages of it)."""
     hashes = set()
-    for page in site.rglob("*.html"):
+    for page in site.rglob("*.html") if pages is None else pages:
         for match in _SCRIPT.finditer(page.read_text(encoding="utf-8")):
             if _runs_as_script(match[1]):
                 # A browser hashes the text as parsed: line breaks normalised to \n.
@@ -357,6 +391,46 @@ def precompress(site: Path, min_size: int = 512) -> int:
                 gzip.compress(data, compresslevel=9, mtime=0))
             written += 1
     return written
+
+
+STAMP_FILE = ".build-stamp"  # what every page's HTML depends on besides its Markdown
+
+
+def build_stamp(site_src: Path, content_dir: Path) -> str:
+    """What a site's every page depends on besides its own Markdown: the templates, theme
+    and build code, the site's settings and search words. A quick build
+    (generator/quick_build.py) may only rebuild pages of a site built with the same."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{mkdocs.__version__}\0{material.__version__}\n".encode())
+    settings = [content_dir / "site.yaml", content_dir / "search.yaml"]
+    for folder in (site_src, Path(__file__).resolve().parent, *settings):
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else [folder]:
+            if path.is_file() and "__pycache__" not in path.parts:
+                stat = path.stat()
+                name = path.relative_to(folder.parent).as_posix()
+                digest.update(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def write_stamp(site: Path, site_src: Path, content_dir: Path) -> None:
+    (site / STAMP_FILE).write_text(build_stamp(site_src, content_dir) + "\n",
+                                   encoding="utf-8")
+
+
+PAGES_FILE = ".pages.json"
+
+
+def write_pages_list(site: Path, work: Path) -> None:
+    """The site's files made from the docs folder, so that a quick build knows which to
+    delete when their source is gone."""
+    files = sorted(site_path(p.relative_to(work).as_posix()) for p in work.rglob("*")
+                   if p.is_file() and p.name != MANIFEST)
+    (site / PAGES_FILE).write_text(json.dumps(files, ensure_ascii=False), encoding="utf-8")
+
+
+def site_path(rel: str) -> str:
+    """docs/voices/x.md is the site's voices/x.html (use_directory_urls: false)."""
+    return rel[:-3] + ".html" if rel.endswith(".md") else rel
 
 
 def swap_in(new: Path, out: Path) -> None:
