@@ -45,11 +45,11 @@ from generator.build import (
     load_search_words,
     localize_scripts,
     mkdocs_config,
-    read_media,
 )
 from generator.checks import check, errors_only
 from generator.errors import ContentError, Problem
 from generator.events import beijing_today
+from generator.media import read_media
 from generator.render import cn_date, render
 from generator.search_terms import jieba_lock, patch_search_worker, use_words
 
