@@ -196,6 +196,7 @@ ROLE_ROUTES = [
     ("post", "/app/editor/publish"), ("get", "/app/editor/audit"),
     ("get", "/app/editor/risk"), ("get", "/app/editor/orglife"),
     ("get", "/app/editor/charts"), ("get", "/app/editor/ledger.xlsx"),
+    ("get", "/app/editor/search"),
 ]
 
 
