@@ -41,6 +41,7 @@ MAX_QUERY = 100  # characters of a query that are searched; the rest is ignored
 PAGE_SIZE = 10
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # The FTS5 columns searched, in order, with their BM25 weights (Material's field boosts).
 SEARCHED = ["title", *[f for f in FIELDS if FIELDS[f][0] == "title"], "text",
             *[f for f in FIELDS if FIELDS[f][0] == "text"]]
@@ -214,6 +215,10 @@ class Index:
     def _segment_chunk(self, query: str) -> list[tuple[str, bool]]:
         if not query:
             return []
+        if not _CJK.search(query):
+            # Latin letters, digits, signs (a phone number, an address, markup): the whole
+            # token or nothing; single digits and letters would match every page.
+            return [(query, self.known(query, True))]
         words: list[str] = []
         inside = [False] * len(query)
         reach = 0
@@ -227,6 +232,10 @@ class Index:
                             inside[k] = True
                     break
         chars = [c for i, c in enumerate(query) if not inside[i] and self.known(c, False)]
+        if not words and len(query) > 1:
+            # No word of the site in it (量子力学): its single characters alone would
+            # match unrelated pages and hide the miss from the editors' list.
+            return [(query, False)]
         if not words and not chars:
             return [(query, False)]
         if not words or all(w in self.ignore for w in words):
