@@ -35,6 +35,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SITE_DIR", "",
             "built site that Publish rebuilds; empty means the project's site/"),
     Setting("REBUILD_AFTER_PUBLISH", True, "rebuild the site in the background after Publish"),
+    Setting("CONTENT_REMOTE", "",
+            "git remote (a name in the content checkout, or a URL) that Publish pulls from "
+            "(--rebase) before it writes and pushes to after it commits; empty means commit "
+            "locally only. See docs/scaling.md"),
     Setting("RATELIMIT_STORAGE_URI", "swept-memory://",
             "Flask-Limiter storage: swept-memory:// counts in each process; give several "
             "workers a shared one, e.g. redis://127.0.0.1:6379"),
