@@ -180,23 +180,29 @@ def logout():
     return redirect(url_for("members.login"), 303)
 
 
+def current_password_ok(form) -> User | None:
+    """The signed-in user when the form's current password is theirs; otherwise the field
+    gets its error and None comes back (password change, a new recovery code)."""
+    user = db.session().get(User, current_user.id)
+    if check_password_hash(user.password_hash, form.current.data):
+        return user
+    form.current.errors.append("当前密码不正确。")
+    return None
+
+
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
 def password():
     form = PasswordForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and (user := current_password_ok(form)):
         s = db.session()
-        user = s.get(User, current_user.id)
-        if not check_password_hash(user.password_hash, form.current.data):
-            form.current.errors.append("当前密码不正确。")
-        else:
-            user.password_hash = generate_password_hash(form.password.data)
-            user.session_version += 1  # every other session of this user ends
-            audit.record(s, audit.actor_name(user), "password", ip=client_ip())
-            s.commit()
-            start_session(user)
-            flash("密码已修改，其他设备上的登录已失效。", "success")
-            return redirect(url_for("members.mine"), 303)
+        user.password_hash = generate_password_hash(form.password.data)
+        user.session_version += 1  # every other session of this user ends
+        audit.record(s, audit.actor_name(user), "password", ip=client_ip())
+        s.commit()
+        start_session(user)
+        flash("密码已修改，其他设备上的登录已失效。", "success")
+        return redirect(url_for("members.mine"), 303)
     return render_template("members/password.html", form=form), 400 if form.errors else 200
 
 
@@ -375,18 +381,25 @@ def buddy():
                            care=care.cards(db.session(), current_user.id))
 
 
+def confirm_record(model, record_id: int, action: str, what: str, detail: str):
+    """A study buddy confirms their own pairs' records (study logs, 组织生活); an editor
+    any. Anyone else learns nothing, not even that the record exists. Confirming twice
+    keeps the first confirmation."""
+    s = db.session()
+    record = s.get(model, record_id)
+    if record is None or not (current_user.is_editor or
+                              record.user.buddy_id == current_user.id):
+        abort(404)
+    if record.confirmed_at is None:
+        record.confirmed_at, record.confirmed_by_id = utcnow(), current_user.id
+        audit.record(s, audit.actor_name(current_user), action, ip=client_ip(),
+                     detail=f"{detail} {record.id}")
+        s.commit()
+        flash(f"已确认这条{what}。", "success")
+    return redirect(safe_next(request.form.get("next"), url_for("members.buddy")), 303)
+
+
 @bp.post("/buddy/<int:log_id>/confirm")
 @login_required
 def confirm(log_id: int):
-    s = db.session()
-    log = s.get(StudyLog, log_id)
-    # A study buddy confirms only their own pairs' logs; an editor any.
-    if log is None or not (current_user.is_editor or log.user.buddy_id == current_user.id):
-        abort(404)
-    if log.confirmed_at is None:
-        log.confirmed_at, log.confirmed_by_id = utcnow(), current_user.id
-        audit.record(s, audit.actor_name(current_user), "confirm_study", ip=client_ip(),
-                     detail=f"study_log {log.id}")
-        s.commit()
-        flash("已确认这条学习记录。", "success")
-    return redirect(safe_next(request.form.get("next"), url_for("members.buddy")), 303)
+    return confirm_record(StudyLog, log_id, "confirm_study", "学习记录", "study_log")

@@ -32,14 +32,14 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from sqlalchemy import select, update
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import generate_password_hash
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import EqualTo
 
 from forms_app import audit, db, tracking_code
 from forms_app.extensions import client_ip
 from forms_app.forms import NEW_PASSWORD, PASSWORD_RULES, USERNAME, Form, PasswordForm, required
-from forms_app.members import safe_next, start_session
+from forms_app.members import current_password_ok, safe_next, start_session
 from forms_app.models import ResetCode, User, utcnow
 
 bp = Blueprint("recovery", __name__, url_prefix="/app")
@@ -137,18 +137,14 @@ class RegenerateForm(Form):
 @login_required
 def regenerate():
     form = RegenerateForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and (user := current_password_ok(form)):
         s = db.session()
-        user = s.get(User, current_user.id)
-        if not check_password_hash(user.password_hash, form.current.data):
-            form.current.errors.append("当前密码不正确。")
-        else:
-            seed = issue_recovery_code(user)
-            audit.record(s, audit.actor_name(user), "recovery_code", ip=client_ip())
-            s.commit()
-            show_once("recovery", seed, user.id)
-            flash("已生成新的恢复码，旧的恢复码已作废。", "success")
-            return redirect(url_for("recovery.show_code", next=_home()), 303)
+        seed = issue_recovery_code(user)
+        audit.record(s, audit.actor_name(user), "recovery_code", ip=client_ip())
+        s.commit()
+        show_once("recovery", seed, user.id)
+        flash("已生成新的恢复码，旧的恢复码已作废。", "success")
+        return redirect(url_for("recovery.show_code", next=_home()), 303)
     return render_template("recovery/regenerate.html", form=form), 400 if form.errors else 200
 
 

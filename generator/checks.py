@@ -180,6 +180,10 @@ def _citations_of(item: Item) -> list[tuple[Loc, str, str]]:
     if item.kind == "helper":
         return [(("rules", n, "basis", i), c.doc, c.clause)
                 for n, rule in enumerate(model.rules) for i, c in enumerate(rule.basis)]
+    if item.kind == "courses":
+        return [(("lessons", n, "questions", m, "basis", i), c.doc, c.clause)
+                for n, lesson in enumerate(model.lessons)
+                for m, q in enumerate(lesson.questions) for i, c in enumerate(q.basis)]
     return []
 
 
@@ -225,6 +229,8 @@ def _basis_problems(content: Content, item: Item) -> list[Problem]:
                                      f"{doc} 没有编号为 {clause} 的条款，应为：{ids}"))
     for loc, doc in _docs_of(item):
         document(loc, doc)
+    if item.kind == "courses":
+        return problems + _question_naming_problems(content, item)
     if item.kind not in ("faq", "guides"):
         return problems  # the helper names its rule set beside every result
     text = " ".join(body for _, body, _ in _markdown_of(item))
@@ -234,6 +240,23 @@ def _basis_problems(content: Content, item: Item) -> list[Problem]:
             problems.append(_problem(
                 item, where, f"依据是{found.model.kind}（{doc}），正文须写明是谁的规定："
                 f"写出“{found.model.cite_as}”", warning=from_members(item)))
+    return problems
+
+
+def _question_naming_problems(content: Content, item: Item) -> list[Problem]:
+    """A self-check explanation resting on a school's rules, a local practice or this site's
+    rules says whose rule it is in its own words, as an answer does."""
+    problems = []
+    for n, lesson in enumerate(item.model.lessons):
+        for m, q in enumerate(lesson.questions):
+            for doc in dict.fromkeys(c.doc for c in q.basis):
+                found = content.basis.get(doc)
+                if found and found.model.kind in NAMED_IN_TEXT and \
+                        found.model.cite_as not in q.explanation:
+                    problems.append(_problem(
+                        item, ("lessons", n, "questions", m, "explanation"),
+                        f"依据是{found.model.kind}（{doc}），解析须写明是谁的规定："
+                        f"写出“{found.model.cite_as}”"))
     return problems
 
 

@@ -25,6 +25,17 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _local_address_warning(content: Path, *, offline: bool) -> str | None:
+    """The note printed while site.yaml's public_url is this machine (content already
+    checked by the build, so the file parses)."""
+    import yaml
+
+    from generator.offline import local_address_warning
+
+    site = yaml.safe_load((content / "site.yaml").read_text(encoding="utf-8")) or {}
+    return local_address_warning(str(site.get("public_url") or ""), offline=offline)
+
+
 def _build(args: argparse.Namespace) -> int:
     try:
         result = build_site(Path(args.content), Path(args.out))
@@ -36,6 +47,9 @@ def _build(args: argparse.Namespace) -> int:
         return 1
     for warning in result.warnings:
         print(warning)
+    local = _local_address_warning(Path(args.content), offline=False)
+    if local:
+        print(local, file=sys.stderr)
     written = len(result.rendered.written)
     print(f"已构建到 {result.out}({written} 个页面或文件有变化)。", file=sys.stderr)
     return 0
@@ -54,13 +68,7 @@ def _offline(args: argparse.Namespace) -> int:
         return 1
     for warning in result.warnings:
         print(warning)
-    import yaml
-
-    from generator.offline import local_address_warning
-
-    online = (yaml.safe_load((Path(args.content) / "site.yaml").read_text(encoding="utf-8"))
-              or {}).get("public_url") or ""
-    local = local_address_warning(str(online))
+    local = _local_address_warning(Path(args.content), offline=True)
     if local:
         print(local, file=sys.stderr)
     print(f"已生成离线副本 {result.out}：{result.files} 个文件，"

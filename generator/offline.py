@@ -74,16 +74,21 @@ _VIDEO = re.compile(r"<video\b[^>]*>.*?</video>", re.S)
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
-def local_address_warning(online: str) -> str | None:
-    """A warning when the copy's online address is this machine (the sample's address):
-    its 联网后可用 links and banner would send a 电教室's members nowhere."""
+def local_address_warning(online: str, *, offline: bool = True) -> str | None:
+    """A warning when the site's online address is this machine (the sample's address):
+    an offline copy's 联网后可用 links and banner, and a built site's calendars, feed and
+    posters' QR codes, would send members nowhere."""
     from urllib.parse import urlsplit
 
-    if online and urlsplit(online).hostname in LOCAL_HOSTS:
+    if not online or urlsplit(online).hostname not in LOCAL_HOSTS:
+        return None
+    if offline:
         return (f"注意：网站地址（site.yaml 的 public_url）还是本机地址 {online}，副本里"
                 "“联网后可用”的链接和页首的网址会指向生成副本的这台电脑。送到电教室之前，"
                 "请把 public_url 改成党员能打开的公开地址，再重新生成。")
-    return None
+    return (f"注意：网站地址（site.yaml 的 public_url）还是本机地址 {online}：日历文件、"
+            "订阅（feed.xml）和主题海报的二维码会指向这台电脑，别人的手机打不开。"
+            "正式上线前，请把 public_url 改成党员能打开的公开地址，再重新构建。")
 
 
 @dataclass

@@ -270,6 +270,24 @@ def app(tmp_path: Path, database_url: str):
 
 
 @pytest.fixture
+def live(tmp_path: Path, sqlite_url: str):
+    """The app served over HTTP on 127.0.0.1 for Chromium, on SQLite (what a phone is shown
+    does not depend on the database): (app, base URL)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    app = make_app(tmp_path, sqlite_url)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    db.close(app)
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

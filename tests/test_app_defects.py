@@ -12,7 +12,6 @@ import re
 import sqlite3
 import subprocess
 import sys
-import threading
 from datetime import date, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -30,7 +29,6 @@ from conftest import (
     voice,
 )
 from sqlalchemy import select, update
-from werkzeug.serving import make_server
 from werkzeug.test import Client
 
 from forms_app import db
@@ -554,19 +552,6 @@ def test_member_and_editor_pages_speak_chinese(app, client, editor):
 
 
 # -- the same, as a phone shows it (Chromium at 360 px) -------------------------------------
-@pytest.fixture
-def live(tmp_path, sqlite_url):
-    """The app served over HTTP on 127.0.0.1 (SQLite: the layout does not depend on it)."""
-    app = make_app(tmp_path, sqlite_url)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    db.close(app)
-
-
 PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2,
          "is_mobile": True, "has_touch": True, "locale": "zh-CN"}
 

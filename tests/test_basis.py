@@ -216,3 +216,58 @@ def test_built_faq_page_shows_the_document_its_kind_scope_and_quoted_clause(
         in quote.inner_text()
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
     context.close()
+
+
+def _course_with_question(root: Path, explanation: str, basis: list) -> None:
+    from tests.conftest import make_course, make_lesson
+
+    question = {"question": "党费怎么交？", "options": ["按月交纳", "不用交"],
+                "answer": "按月交纳", "explanation": explanation, "basis": basis}
+    write_yaml(root / "courses" / "basics.yaml",
+               make_course(lessons=[make_lesson(questions=[question])]))
+
+
+def test_a_self_check_explanation_cites_clauses_the_registry_holds(content_tree: Path,
+                                                                    monkeypatch):
+    _course_with_question(content_tree, "按月交纳。", [cite(clause="第九条")])
+    shown = _shown(content_tree, monkeypatch)
+    assert any(line.startswith("courses/basics.yaml:") and
+               "lessons[0].questions[0].basis[0].clause: notice 没有编号为 第九条 的条款" in line
+               for line in shown), shown
+
+
+def test_a_self_check_explanation_names_a_school_rule_it_rests_on(content_tree: Path,
+                                                                   monkeypatch):
+    write_yaml(content_tree / "basis" / "notice.yaml",
+               make_basis_doc(kind="学校规定", cite_as="学校《暂行规定》"))
+    _course_with_question(content_tree, "要按月交纳。", [cite()])
+    shown = _shown(content_tree, monkeypatch)
+    assert any(line.startswith("courses/basics.yaml:") and
+               "lessons[0].questions[0].explanation: 依据是学校规定（notice），解析须写明是谁的规定"
+               in line for line in shown), shown
+    _course_with_question(content_tree, "学校《暂行规定》写明要按月交纳。", [cite()])
+    assert not [line for line in _shown(content_tree, monkeypatch)
+                if line.startswith("courses/basics.yaml")]
+
+
+def test_the_sample_self_check_on_six_months_gives_both_rules_and_their_clauses(
+        sample_site: BuildResult, browser, site_url):
+    """The central rule (自行脱党, card holders) and the school's (组织处理) differ: the
+    explanation says both, and its 依据 quotes both clauses."""
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.goto(f"{site_url}/courses/party-spirit/show-identity.html")
+    question = page.locator(".dx-q").filter(has_text="连续多长时间")
+    question.get_by_text("B. 六个月", exact=True).click()
+    page.get_by_role("button", name="对答案").click()
+    answer = question.locator("details.dx-q-answer")
+    assert answer.get_attribute("open") is not None
+    text = answer.inner_text()
+    assert "学校《流动党员管理工作暂行规定》" in text and "应按自行脱党处理" in text
+    basis = answer.locator(".dx-basis")
+    assert "中央规定" in basis.inner_text() and "学校规定" in basis.inner_text()
+    fold = basis.locator("details.dx-clause").first
+    fold.locator("summary").tap()
+    assert fold.locator("blockquote").first.is_visible()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    context.close()

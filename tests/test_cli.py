@@ -149,3 +149,24 @@ def test_production_refuses_a_missing_or_default_secret(tmp_path: Path):
     good = _dangxiao(["db", "upgrade"], tmp_path, DANGXIAO_ENV="production",
                      DANGXIAO_SECRET_KEY="k" * 16 + "3f9a1c7e5b2d8a4f60")
     assert good.returncode == 0, good.stderr
+
+
+def test_build_warns_while_the_public_address_is_this_machine(content_tree: Path):
+    """Calendars, the feed and posters' QR codes carry site.yaml's public_url: the sample's
+    http://127.0.0.1:8000/ is right for `dangxiao serve`, wrong for a real site."""
+    import yaml
+
+    cwd = content_tree.parent
+    site = yaml.safe_load((content_tree / "site.yaml").read_text(encoding="utf-8"))
+    site["public_url"] = "http://127.0.0.1:8000/"
+    (content_tree / "site.yaml").write_text(yaml.safe_dump(site, allow_unicode=True), "utf-8")
+    local = run("build", "--content", "content", "--out", "out", cwd=cwd)
+    assert local.returncode == 0, local.stderr
+    assert "还是本机地址 http://127.0.0.1:8000/" in local.stderr
+    assert "二维码会指向这台电脑" in local.stderr
+
+    site["public_url"] = "https://dangxiao.example.cn/"
+    (content_tree / "site.yaml").write_text(yaml.safe_dump(site, allow_unicode=True), "utf-8")
+    public = run("build", "--content", "content", "--out", "out", cwd=cwd)
+    assert public.returncode == 0, public.stderr
+    assert "本机地址" not in public.stderr

@@ -5,28 +5,12 @@ screen (tests/tour_support.py Person)."""
 from __future__ import annotations
 
 import re
-import threading
 
-import pytest
-from conftest import PHONE, add_user, make_app
+from conftest import PHONE, add_user
 from tour_support import Person
-from werkzeug.serving import make_server
 
-from forms_app import db
 from forms_app.duties.dates import add_months, cn_date
 from forms_app.forms import beijing_today
-
-
-@pytest.fixture
-def live(tmp_path, sqlite_url):
-    app = make_app(tmp_path, sqlite_url)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    db.close(app)
 
 
 def test_member_records_organisational_life_from_my_page(live, browser, tmp_path):

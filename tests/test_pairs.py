@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from datetime import timedelta
 
 import pytest
 from conftest import PHONE, add_user, login, make_app
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from forms_app import db
 from forms_app.duties.dates import cn_date
@@ -393,18 +391,6 @@ def test_the_retention_purge_ages_out_notes_and_read_notices(app, pair):
 
 
 # -- a phone in Chromium ---------------------------------------------------------------------
-@pytest.fixture
-def live(tmp_path, sqlite_url):
-    app = make_app(tmp_path, sqlite_url)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    db.close(app)
-
-
 def _sign_in(page, person, name: str) -> None:
     page.get_by_label("用户名").fill(name)
     page.get_by_label("密码").fill("长江黄河都是好风景")

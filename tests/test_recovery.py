@@ -4,14 +4,11 @@ once, one-time reset codes from the study buddy or an editor, and /app/recover."
 from __future__ import annotations
 
 import re
-import threading
 from datetime import timedelta
 
-import pytest
 from conftest import PHONE, add_user, login, make_app
 from sqlalchemy import select, update
 from tour_support import Person
-from werkzeug.serving import make_server
 
 from forms_app import db
 from forms_app.models import AuditEntry, ResetCode, User, utcnow
@@ -326,18 +323,6 @@ def test_recovery_forms_need_a_csrf_token(tmp_path, sqlite_url):
 
 
 # -- in Chromium, on a 360-px phone -------------------------------------------------------
-@pytest.fixture
-def live(tmp_path, sqlite_url):
-    app = make_app(tmp_path, sqlite_url)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    db.close(app)
-
-
 def test_member_registers_forgets_and_recovers_on_a_phone(live, browser, tmp_path):
     app, base = live
     context = browser.new_context(**PHONE)

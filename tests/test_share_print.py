@@ -161,7 +161,7 @@ def test_self_check_scored_in_the_browser_and_carried_into_the_study_log(
     first, second = page.locator(".dx-q").nth(0), page.locator(".dx-q").nth(1)
     assert "答对了" in first.locator(".dx-q-mark").inner_text()
     assert "答错了" in second.locator(".dx-q-mark").inner_text()
-    explanation = second.locator("details")
+    explanation = second.locator("details.dx-q-answer")
     assert explanation.evaluate("d => d.open") and "连续六个月" in explanation.inner_text()
     assert page.locator(".dx-selfcheck-result").inner_text() == "答对 1/2 题"
     page.screenshot(path=str(tmp_path / "selfcheck-first.png"), full_page=True)

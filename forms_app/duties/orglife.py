@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,12 +16,11 @@ from wtforms import DateField, RadioField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from forms_app import audit, db
+from forms_app import db
 from forms_app.duties.dates import ORGLIFE_KINDS, SIX_MONTHS_FAQ
 from forms_app.editor import editor_required
-from forms_app.extensions import client_ip
 from forms_app.forms import VISIBLE, ConfirmForm, Form, Honeypot, beijing_today, required
-from forms_app.models import OrgLife, User, utcnow
+from forms_app.models import OrgLife, User
 
 bp = Blueprint("orglife", __name__, url_prefix="/app")
 EARLIEST = date(2000, 1, 1)
@@ -100,20 +99,10 @@ def record():
 @bp.post("/orglife/<int:record_id>/confirm")
 @login_required
 def confirm(record_id: int):
-    s = db.session()
-    item = s.get(OrgLife, record_id)
-    # The member's own buddy or an editor; anyone else learns nothing, not even that it exists.
-    if item is None or not (current_user.is_editor or item.user.buddy_id == current_user.id):
-        abort(404)
-    if item.confirmed_at is None:
-        item.confirmed_at, item.confirmed_by_id = utcnow(), current_user.id
-        audit.record(s, audit.actor_name(current_user), "confirm_orglife", ip=client_ip(),
-                     detail=f"org_life {item.id}")
-        s.commit()
-        flash("已确认这条组织生活记录。", "success")
-    from forms_app.members import safe_next
+    from forms_app.members import confirm_record
 
-    return redirect(safe_next(request.form.get("next"), url_for("members.buddy")), 303)
+    return confirm_record(OrgLife, record_id, "confirm_orglife", "组织生活记录",
+                          "org_life")
 
 
 @bp.get("/editor/orglife")

@@ -68,25 +68,22 @@ def _page(member: User, contact_form, notice_form, status: int = 200):
         channel_label=contacts.channel_label), status
 
 
-def _store(s, model, form_key: str | None, make) -> Any:
-    """Add the record made by `make` unless this form page was sent before (its form_key
-    is stored): a double submit, even two at once, stores one record. Returns the new
-    record, or None for a repeat; the caller audits and commits."""
+def _save(model, form_key: str | None, make, action: str, what: str) -> None:
+    """Add the record made by `make`, audit it (ids only: the note, the topic and the
+    notice are the member's, not the log's) and commit, unless this form page was sent
+    before (its form_key is stored): a double submit, even two at once, stores one."""
+    s = db.session()
     if form_key and s.scalar(select(model.id).where(model.form_key == form_key)):
-        return None
-    record = make()
+        return
+    record = make(s)
     try:
         s.flush()
     except IntegrityError:  # the same page, sent twice at the same moment
         s.rollback()
-        return None
-    return record
-
-
-def _audit(s, action: str, what: str, record_id: int) -> None:
-    # Ids only: the note, the topic and the notice are the member's, not the log's.
+        return
     audit.record(s, audit.actor_name(current_user), action, ip=client_ip(),
-                 detail=f"{what} {record_id}")
+                 detail=f"{what} {record.id}")
+    s.commit()
 
 
 @bp.get("/buddy/<int:member_id>")
@@ -102,12 +99,9 @@ def contact(member_id: int):
     form = _contact_form(sent=True)
     if not form.validate():
         return _page(person, form, _notice_form(), 400)
-    s = db.session()
-    note = _store(s, ContactNote, form.form_key.data,
-                  lambda: contacts.add(s, form, person.id, current_user.id))
-    if note is not None:
-        _audit(s, "contact_note", "contact_note", note.id)
-        s.commit()
+    _save(ContactNote, form.form_key.data,
+          lambda s: contacts.add(s, form, person.id, current_user.id),
+          "contact_note", "contact_note")
     flash("联系记录已保存，结对党员在“我的”页面能看到。", "success")
     return redirect(url_for("pairs.member", member_id=person.id) + "#contacts", 303)
 
@@ -119,12 +113,9 @@ def notice(member_id: int):
     form = _notice_form(sent=True)
     if not form.validate():
         return _page(person, _contact_form(), form, 400)
-    s = db.session()
-    item = _store(s, BuddyNotice, form.form_key.data,
-                  lambda: notices.add(s, form, person.id, current_user.id))
-    if item is not None:
-        _audit(s, "buddy_notice", "buddy_notice", item.id)
-        s.commit()
+    _save(BuddyNotice, form.form_key.data,
+          lambda s: notices.add(s, form, person.id, current_user.id),
+          "buddy_notice", "buddy_notice")
     flash("通报已发出，结对党员打开“我的”页面就能看到。", "success")
     return redirect(url_for("pairs.member", member_id=person.id) + "#notices", 303)
 
@@ -139,12 +130,9 @@ def home_study_log(member_id: int):
         form.day.data = beijing_today()
         form.form_key.data = _key()
     if form.validate_on_submit():
-        s = db.session()
-        log = _store(s, StudyLog, form.form_key.data,
-                     lambda: home_study.add(s, form, person.id, current_user.id))
-        if log is not None:
-            _audit(s, "home_study", "study_log", log.id)
-            s.commit()
+        _save(StudyLog, form.form_key.data,
+              lambda s: home_study.add(s, form, person.id, current_user.id),
+              "home_study", "study_log")
         flash("代记的学习记录已保存（送学上门）。", "success")
         return redirect(url_for("pairs.member", member_id=person.id) + "#home-study", 303)
     return render_template("pairs/home_study.html", member=person, form=form,

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from generator.models.basis import Citation
 from generator.models.common import Markdown, Media, Ref, Slug, Strict, Text
 
 # The seed documents group course topics by what they strengthen.
@@ -26,6 +27,9 @@ class Question(Strict):
     options: list[Text] = Field(min_length=2)
     answer: Text
     explanation: Text
+    # The clauses an explanation rests on, when it states a rule (content/basis/); shown
+    # under the explanation. A question of plain knowledge (what 三会一课 means) has none.
+    basis: list[Citation] = []
 
     @model_validator(mode="after")
     def _answer_is_an_option(self) -> Question:

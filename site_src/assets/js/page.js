@@ -49,7 +49,7 @@
       questions.forEach(function (q) {
         var chosen = q.querySelector("input:checked");
         var mark = q.querySelector(".dx-q-mark");
-        var answer = q.querySelector("details");
+        var answer = q.querySelector("details.dx-q-answer");
         q.classList.remove("dx-q--right", "dx-q--wrong");
         if (!chosen) {
           unanswered += 1;
