@@ -325,27 +325,74 @@ def session_and_token(port: int) -> tuple[str, str]:
 @dataclass
 class Target:
     name: str
-    front: Front
-    server: subprocess.Popen
+    port: int  # nginx's HTTPS port
+    worker_pids: Callable[[], list[int]]  # gunicorn's workers
+    nginx_pids: Callable[[], list[int]]
     count: Callable[[str], int]  # rows whose question text carries a phase's tag
+    stop: Callable[[], None]
     backends: Callable[[], list[int]] = list  # database server processes, if any
-
-    def worker_pids(self) -> list[int]:
-        return children(self.server.pid)
-
-    def stop(self) -> None:
-        self.front.stop()
-        self.server.terminate()
-        self.server.wait(timeout=60)
+    how: str = ""
 
 
-def start_ours(work: Path) -> Target:
+def _fresh_database(url: str):
     from sqlalchemy import create_engine, text
 
-    engine = create_engine(PG_URL)
+    engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
+    return engine
+
+
+def _pg_count(engine) -> Callable[[str], int]:
+    from sqlalchemy import text
+
+    def count(tag: str) -> int:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT count(*) FROM submissions WHERE body LIKE :p"),
+                                {"p": f"%（{tag}-%"}).scalar_one()
+    return count
+
+
+def _pid_file(path: Path) -> int:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return -1
+
+
+def start_stack(work: Path) -> Target:
+    """scripts/stack.sh up, on ports of its own and the bench's database, with the
+    submission limits raised; stopped with scripts/stack.sh down."""
+    engine = _fresh_database(PG_URL)
+    state = work / "stack"
+    env = {**os.environ, "STACK_DIR": str(state), "STACK_PORT": str(free_port()),
+           "STACK_HTTP_PORT": str(free_port()), "STACK_APP_PORT": str(free_port()),
+           "STACK_REDIS_PORT": str(free_port()), "STACK_DATABASE_URL": PG_URL,
+           "DANGXIAO_SUBMIT_LIMIT": BENCH_SUBMIT_LIMIT}
+    up = subprocess.run(["bash", str(ROOT / "scripts" / "stack.sh"), "up"], cwd=ROOT, env=env,
+                        capture_output=True, text=True)
+
+    def stop() -> None:
+        subprocess.run(["bash", str(ROOT / "scripts" / "stack.sh"), "down"], cwd=ROOT,
+                       env=env, capture_output=True)
+        engine.dispose()
+
+    if up.returncode:
+        stop()
+        raise SystemExit(f"scripts/stack.sh up failed:\n{up.stdout}{up.stderr}")
+    database = PG_URL.rsplit("/", 1)[1]
+    return Target("ours", int(env["STACK_PORT"]),
+                  lambda: children(_pid_file(state / "gunicorn.pid")),
+                  lambda: children(_pid_file(state / "nginx.pid")), _pg_count(engine), stop,
+                  lambda: postgres_backends(database), how="scripts/stack.sh up")
+
+
+def start_ours(work: Path) -> Target:
+    """The same parts as scripts/stack.sh, started here (for a checkout without it)."""
+    if (ROOT / "scripts" / "stack.sh").exists():
+        return start_stack(work)
+    engine = _fresh_database(PG_URL)
     env = {"DANGXIAO_INSTANCE": str(work / "instance"), "DANGXIAO_DATABASE_URL": PG_URL,
            "DANGXIAO_ENV": "production", "DANGXIAO_TRUSTED_PROXIES": "1",
            "DANGXIAO_SECRET_KEY": "load-bench-secret-0123456789abcdef0123456789",
@@ -360,12 +407,15 @@ def start_ours(work: Path) -> Target:
     wait_http(f"https://127.0.0.1:{front.port}/app/healthz")
     database = PG_URL.rsplit("/", 1)[1]
 
-    def count(tag: str) -> int:
-        with engine.connect() as conn:
-            return conn.execute(text("SELECT count(*) FROM submissions WHERE body LIKE :p"),
-                                {"p": f"%（{tag}-%"}).scalar_one()
+    def stop() -> None:
+        front.stop()
+        server.terminate()
+        server.wait(timeout=60)
+        engine.dispose()
 
-    return Target("ours", front, server, count, lambda: postgres_backends(database))
+    return Target("ours", front.port, lambda: children(server.pid), front.pids,
+                  _pg_count(engine), stop, lambda: postgres_backends(database),
+                  how=f"nginx and gunicorn started by the bench, Redis at {REDIS_URL}")
 
 
 def start_plain(work: Path) -> Target:
@@ -380,11 +430,20 @@ def start_plain(work: Path) -> Target:
     wait_http(f"https://127.0.0.1:{front.port}/app/healthz")
 
     def count(tag: str) -> int:
-        with sqlite3.connect(db) as conn:
+        conn = sqlite3.connect(db)
+        try:
             return conn.execute("SELECT count(*) FROM questions WHERE question LIKE ?",
                                 (f"%（{tag}-%",)).fetchone()[0]
+        finally:
+            conn.close()
 
-    return Target("plain", front, server, count)
+    def stop() -> None:
+        front.stop()
+        server.terminate()
+        server.wait(timeout=60)
+
+    return Target("plain", front.port, lambda: children(server.pid), front.pids, count, stop,
+                  how="nginx (deploy/nginx.conf) and gunicorn started by the bench")
 
 
 @dataclass
@@ -423,12 +482,12 @@ class Runner:
 
     def __init__(self, target: Target) -> None:
         self.target = target
-        cookie, self.token = session_and_token(target.front.port)
-        self.client = Client(target.front.port, cookie)
+        cookie, self.token = session_and_token(target.port)
+        self.client = Client(target.port, cookie)
 
     async def measure(self, name: str, rate: float, seconds: float) -> Measured:
         t = self.target
-        workers, backends, nginx = t.worker_pids(), t.backends(), t.front.pids()
+        workers, backends, nginx = t.worker_pids(), t.backends(), t.nginx_pids()
         before = cpu_of(workers), cpu_of(backends), cpu_of(nginx)
         phase = Phase(name, rate, seconds)
         tag = f"{t.name[0]}{secrets.token_hex(3)}"
@@ -506,7 +565,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="dangxiao-load-"))
     targets: list[Target] = []
     try:
-        targets = [start_ours(work), start_plain(work)]
+        for start in (start_ours, start_plain):
+            targets.append(start(work))
         results = asyncio.run(run([Runner(t) for t in targets], args.rate, args.seconds,
                                   args.rounds, () if args.no_steps else STEPS))
     finally:
@@ -524,8 +584,9 @@ def main() -> None:
         f"({args.rounds} rounds, ours and plain in turn), open loop (request i sent at "
         "t0 + i/rate whatever came back; latency from that time), each with its own form_key "
         "and text, through nginx (deploy/nginx.conf, TLS, keep-alive) to gunicorn with "
-        "deploy/gunicorn.conf.py (2 gthread workers × 8 threads). Ours: PostgreSQL, Redis "
-        "limiter store, two limiter counters raised so they never refuse. Plain: "
+        "deploy/gunicorn.conf.py (2 gthread workers × 8 threads). Ours: "
+        f"{targets[0].how}; PostgreSQL, Redis limiter store, two limiter counters raised so "
+        "they never refuse. Plain: "
         "bench/plain_mailbox_app.py, Flask + Flask-WTF + SQLAlchemy, one commit per request, "
         "SQLite WAL synchronous=FULL. Then the rate stepped up "
         f"({', '.join(map(str, STEPS))}/s, {STEP_SECONDS} s a step, the two apps in turn) "
