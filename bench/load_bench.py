@@ -220,20 +220,38 @@ class Phase:
 
 class Client:
     """Keep-alive HTTPS connections to 127.0.0.1:port; a request never waits for another's
-    answer: with no idle connection it opens one."""
+    answer: with no idle connection it opens one. A connection idle longer than
+    IDLE_SECONDS is closed rather than reused (as browsers and HTTP libraries do): nginx
+    closes its side after keepalive_timeout, and a request written into a connection the
+    server has just closed is lost. At most MAX_OPEN requests are in flight (a connection
+    each); more wait for a free one, their latency still counted from their due time:
+    scripts/stack.sh's nginx has 256 worker_connections, two per proxied request, and
+    past that it answers 500 and drops idle keep-alive connections."""
+
+    IDLE_SECONDS = 15.0
+    MAX_OPEN = 100
 
     def __init__(self, port: int, cookie: str) -> None:
         self.port, self.cookie = port, cookie
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.idle: list[tuple[float, asyncio.StreamReader, asyncio.StreamWriter]] = []
         self.context = ssl._create_unverified_context()
+        self.slots = asyncio.Semaphore(self.MAX_OPEN)
 
     async def _connection(self):
-        if self.idle:
-            return self.idle.pop()
+        now = time.monotonic()
+        while self.idle:
+            since, reader, writer = self.idle.pop()
+            if now - since < self.IDLE_SECONDS and not reader.at_eof():
+                return reader, writer
+            writer.transport.abort()
         return await asyncio.open_connection("127.0.0.1", self.port, ssl=self.context,
                                              server_hostname=HOST)
 
     async def post(self, path: str, body: bytes) -> int:
+        async with self.slots:
+            return await self._post(path, body)
+
+    async def _post(self, path: str, body: bytes) -> int:
         reader, writer = await self._connection()
         try:
             writer.write(
@@ -255,14 +273,14 @@ class Client:
             if re.search(r"(?im)^connection:\s*close", head):
                 writer.close()
             else:
-                self.idle.append((reader, writer))
+                self.idle.append((time.monotonic(), reader, writer))
             return status
         except BaseException:
             writer.close()
             raise
 
     def close(self) -> None:
-        for _, writer in self.idle:
+        for _, _, writer in self.idle:
             writer.transport.abort()
         self.idle.clear()
 
