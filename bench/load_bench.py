@@ -207,8 +207,7 @@ class Phase:
     sent: int = 0
     wall: float = 0.0
     client_cpu: float = 0.0
-    first_ack: float = 0.0  # seconds after t0
-    last_ack: float = 0.0
+    last_ack: float = 0.0  # seconds after t0 of the last answer
 
     @property
     def ack_rate(self) -> float:
