@@ -16,7 +16,9 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import Flask, abort, current_app, render_template, request
 from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFError, generate_csrf
+from limits.errors import StorageError
 from markupsafe import Markup
+from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -70,6 +72,9 @@ ERROR_MESSAGES = {
     500: "服务器出了点问题，未保存。请稍后再试。",
     503: "暂时无法保存，请稍后再试。",
 }
+LIMITER_DOWN_POST = ("暂时无法提交：您填写的内容没有保存，也没有生成查询码。"
+                     "请过几分钟再提交，或拨打服务热线 12371。")
+LIMITER_DOWN_GET = "暂时无法查询，请过几分钟再试，或拨打服务热线 12371。"
 CONTROL_CHARACTERS_MESSAGE = (
     "提交的内容里有无法保存的控制字符（如空字符），未保存任何内容。"
     "请删去这些字符（常见于从别处复制来的文字）后重新提交。")
@@ -101,6 +106,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         WTF_CSRF_SSL_STRICT=production,
         RATELIMIT_STORAGE_URI=app.config["RATELIMIT_STORAGE_URI"],
         RATELIMIT_HEADERS_ENABLED=False,
+        # A limit storage that fails (Redis down) refuses the request with a 503 below:
+        # never counted nowhere (swallowed) nor per worker (in-memory fallback), which would
+        # let a flood through unlimited.
+        RATELIMIT_SWALLOW_ERRORS=False,
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=False,
         WTF_I18N_ENABLED=False,
     )
     if test_config:
@@ -140,8 +150,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(reports.bp)
     app.register_blueprint(risk.bp)
-    from forms_app import recovery
+    from forms_app import recovery, search
 
+    app.register_blueprint(search.bp)
     app.register_blueprint(recovery.bp)
     from forms_app.branch import charts, ledger
 
@@ -261,6 +272,15 @@ def _register_error_pages(app: Flask) -> None:
         log.error("database refused a request on %s: %s", request.path, exc)
         return render_template("error.html", code=503, message=(
             "暂时无法保存，您提交的内容没有保存，也没有生成查询码。请稍后重新提交。")), 503
+
+    @app.errorhandler(RedisError)
+    @app.errorhandler(StorageError)
+    def limiter_unavailable(exc: Exception):
+        # The rate-limit storage is down: nothing was read or stored, no code was made.
+        log.error("rate-limit storage refused a request on %s: %s", request.path, exc)
+        message = (LIMITER_DOWN_POST if request.method == "POST" else LIMITER_DOWN_GET)
+        return render_template("error.html", code=503, message=message), 503, {
+            "Retry-After": "60"}
 
     @app.errorhandler(Exception)
     def crash(exc: Exception):

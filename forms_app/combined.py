@@ -115,6 +115,13 @@ class SiteFiles:
         if request.method not in ("GET", "HEAD"):
             return Response("不支持这种访问方式", 405, headers=self.headers())(
                 environ, start_response)
+        if request.path in ("/", "/index.html") and request.args.get("q", "").strip():
+            # A shared search link /?q=WORDS opens the app's results (DESIGN.md); nginx
+            # does the same (deploy/nginx.conf).
+            query = request.query_string.decode("latin-1")
+            return Response("", 303, headers={**self.headers(),
+                                               "Location": f"/app/search?{query}"})(
+                environ, start_response)
         file = self._file(request.path)
         status = 200
         if file is None:
@@ -273,6 +280,28 @@ def serve(host: str, port: int, site_dir: Path, app: WSGIApp, threads: int = 8) 
                    ident="dangxiao", clear_untrusted_proxy_headers=True)
 
 
+def served_elsewhere_warning(content: Path, served: str) -> str | None:
+    """When site.yaml's public_url is this machine but not where `dangxiao serve` runs now
+    (another port), the site's calendars, feed and posters point at the wrong address."""
+    from urllib.parse import urlsplit
+
+    import yaml
+
+    from generator.offline import LOCAL_HOSTS
+
+    try:
+        site = yaml.safe_load((content / "site.yaml").read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return None  # the build has said what is wrong with it
+    public = str(site.get("public_url") or "") if isinstance(site, dict) else ""
+    parts, here = urlsplit(public), urlsplit(served)
+    if not public or parts.hostname not in LOCAL_HOSTS or parts.port == here.port:
+        return None
+    return (f"注意：site.yaml 的 public_url 是 {public}，网站现在却在 {served} 提供：日历文件、"
+            "订阅（feed.xml）、微信群消息和海报二维码里的网址会指向前者。请把 public_url 改成"
+            "党员实际打开的地址。")
+
+
 def serve_product(host: str, port: int, content: Path, out: Path, build: bool = True) -> int:
     """`dangxiao serve`: build the site, migrate the database, serve both on one port."""
     import sys
@@ -292,6 +321,9 @@ def serve_product(host: str, port: int, content: Path, out: Path, build: bool = 
                 print("内容有错误，且没有可用的旧网站，无法启动。", file=sys.stderr)
                 return 1
             print("内容有错误，继续使用上次构建的网站。", file=sys.stderr)
+    mismatch = served_elsewhere_warning(content, f"http://{host}:{port}/")
+    if mismatch:
+        print(mismatch, file=sys.stderr)
     app = create_app({"CONTENT_DIR": str(content), "SITE_DIR": str(out)})
     migrate.upgrade(database_url(app))
     print(f"网上党校已启动：http://{host}:{port}/  表单和编辑后台在 /app/  (Ctrl+C 停止)",

@@ -21,6 +21,7 @@ class Lesson:
     course: str  # the course's title
     number: int  # 1 for the course's first lesson
     title: str
+    minutes: int = 0  # the lesson's estimated study time (约 N 分钟)
 
     @property
     def label(self) -> str:
@@ -54,7 +55,8 @@ def lesson_groups() -> list[tuple[str, list[Lesson]]]:
     courses = sorted(content.of("courses"), key=lambda c: (c.model.order, c.slug))
     for course in courses:
         groups.append((course.model.title, [
-            Lesson(f"courses/{course.slug}/{lesson.slug}", course.model.title, n, lesson.title)
+            Lesson(f"courses/{course.slug}/{lesson.slug}", course.model.title, n, lesson.title,
+                   lesson.minutes)
             for n, lesson in enumerate(course.model.lessons, 1)]))
     cache[root] = (time.monotonic(), groups)
     return groups

@@ -214,6 +214,12 @@ def study():
     if request.method == "GET":
         form.day.data = form.day.data or beijing_today()  # members are in Beijing's day
         form.lesson.data = request.args.get("lesson", "")
+        # Come from a lesson's 记录学习: studied online, for about the lesson's time (both
+        # shown, to change).
+        came_from = lesson(form.lesson.data)
+        if came_from:
+            form.minutes.data = form.minutes.data or came_from.minutes
+            form.mode.data = form.mode.data or "网上学"
         # A lesson's self-check (answered in the browser) starts the reflection.
         form.reflection.data = form.reflection.data or selfcheck_note(
             request.args.get("selfcheck"))

@@ -262,3 +262,18 @@ class AuditEntry(Base):
     from_state: Mapped[str | None] = mapped_column(String(24))
     to_state: Mapped[str | None] = mapped_column(String(24))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class SearchMiss(Base):
+    """A search that found nothing, so editors know which FAQ to write (/app/editor/search):
+    the words and the day, counted; no address, no account. Kept SEARCH_MISS_DAYS days
+    (forms_app/search.py, purged by `dangxiao db purge`)."""
+
+    __tablename__ = "search_misses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    query: Mapped[str] = mapped_column(String(100))
+    day: Mapped[date] = mapped_column(Date)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    __table_args__ = (Index("ix_search_misses_query_day", "query", "day", unique=True),
+                      Index("ix_search_misses_day", "day"))

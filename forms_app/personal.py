@@ -107,7 +107,9 @@ def purge_expired(session: Session, retention_days: int) -> int:
         Submission.personal_erased_at.is_(None))).all()
     for item in items:
         erase(item, text=item.kind in (*REPORT_KINDS, HELP))
-    return len(items) + _purge_care_records(session, cutoff)
+    from forms_app.search import purge_misses  # searches that found nothing: 90 days
+
+    return len(items) + _purge_care_records(session, cutoff) + purge_misses(session)
 
 
 def _purge_care_records(session: Session, cutoff) -> int:

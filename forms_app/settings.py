@@ -33,7 +33,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CONTENT_DIR", "",
             "content folder that Publish writes into; empty means the project's content/"),
     Setting("SITE_DIR", "",
-            "built site that Publish rebuilds; empty means the project's site/"),
+            "built site that Publish rebuilds and /app/search reads; empty means the "
+            "project's site/"),
     Setting("REBUILD_AFTER_PUBLISH", True, "rebuild the site in the background after Publish"),
     Setting("CONTENT_REMOTE", "",
             "git remote (a name in the content checkout, or a URL) that Publish pulls from "

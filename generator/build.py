@@ -29,6 +29,7 @@ from generator.models.search import SearchTerms
 from generator.render import RenderResult, render, week_range
 from generator.search_terms import enrich_index, jieba_lock, patch_search_worker, use_words
 from generator.share import make_posters
+from generator.site_search import write_index
 
 log = logging.getLogger(__name__)
 # jieba logs its dictionary loading at DEBUG through a handler of its own.
@@ -113,6 +114,8 @@ def _build_locked(content_dir: Path, out: Path, work: Path | None, site_src: Pat
             use_words(content.search.words if content.search else [])
             mkdocs_build(config)
             compact_search_index(staging, content.search)
+        # The app's search (generator/site_search.py) from the same index, in the site.
+        write_index(staging, content.search.ignore if content.search else [])
         for rel, poster in posters.items():
             shutil.copy2(poster, staging / rel)
         localize_scripts(staging)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything the project needs from nothing, on Debian with Python 3.11+:
 # system packages (through apt-get, as root or with sudo) and a virtual environment in
-# .venv with the project installed. Usage: scripts/setup.sh [run|test]
+# .venv with the project installed. Usage: scripts/setup.sh [run|test|stack]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-run}
@@ -31,15 +31,25 @@ if [ "$mode" = test ]; then
   # The tests read the posters' QR codes with pyzbar, which loads libzbar.
   { ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null | grep 'libzbar\.so\.0' >/dev/null ||
     missing+=(libzbar0)
-  # The nginx sample (deploy/nginx.conf) is checked by `nginx -t` and served by tests.
+fi
+if [ "$mode" = test ] || [ "$mode" = stack ]; then
+  # The production stack (scripts/stack.sh, tests/test_stack.py): the nginx sample
+  # (deploy/nginx.conf) with a self-signed certificate, and a private redis-server that
+  # holds the rate limits every gunicorn worker counts against.
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
-  command -v openssl >/dev/null || missing+=(openssl)  # its test certificate
+  command -v openssl >/dev/null || missing+=(openssl)
+  command -v redis-server >/dev/null || missing+=(redis-server)
 fi
 apt_install "${missing[@]}"
 
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 extras=""
 [ "$mode" = test ] && extras="[test]"
+[ "$mode" = stack ] && extras="[stack]"
+# The test extras hold the stack's too: a test set-up needs no second install.
+if [ "$mode" = stack ] && [ -f .venv/.installed-test ] && [ ! pyproject.toml -nt .venv/.installed-test ]; then
+  mode=test; extras="[test]"
+fi
 stamp=".venv/.installed-$mode"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extras"

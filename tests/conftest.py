@@ -171,11 +171,27 @@ def site_url(sample_site: BuildResult):
     server.server_close()
 
 
+def search_titles(page) -> list[str]:
+    """The titles of the results type_search brought, online (the app's page) or offline
+    (Material's list; jieba's zero-width spaces taken out, a person does not see them)."""
+    if "/app/search" in page.url:
+        return page.locator("a.search-hit").all_inner_texts()
+    return [t.replace("\u200b", "") for t in
+            page.locator(".md-search-result__article h1").all_inner_texts()]
+
+
 def type_search(page, query: str) -> None:
     """Open the site's search (header button) and type query as a member would, waiting
-    until results show or about 15 s have passed."""
+    until results show or about 15 s have passed. Online the box is a form that sends the
+    words to the app (forms_app/search.py): the page of results is waited for; in the
+    offline copy Material's own search answers in place."""
     page.locator("label.md-header__button[for='__search']").click()
     box = page.locator("input.md-search__input")
+    if page.locator("form.dx-search-form").count():
+        box.fill(query)
+        box.press("Enter")
+        page.wait_for_url("**/app/search?*")
+        return
     results = page.locator(".md-search-result__item")
     box.press_sequentially(query)
     # Material searches on the key event that ends an IME composition: End stands in. The
@@ -398,3 +414,22 @@ def confirm_public(app, editor, code, **edits):
         "version": item.version, **proposed, **edits})
     assert response.status_code == 303, response.get_data(as_text=True)[:3000]
     return proposed
+
+
+# -- the production stack (scripts/stack.sh) ---------------------------------------------
+def stack_env(base: Path, database: str, **extra: str) -> dict[str, str]:
+    """The environment for scripts/stack.sh: state under base, ports of its own (never the
+    default 8443), and a fresh PostgreSQL database of that name beside the tests'."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(PG_URL)
+    engine = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+    engine.dispose()
+    return {**os.environ, "STACK_DIR": str(base / "state"), "STACK_PORT": str(free_port()),
+            "STACK_HTTP_PORT": str(free_port()), "STACK_APP_PORT": str(free_port()),
+            "STACK_REDIS_PORT": str(free_port()),
+            "STACK_DATABASE_URL": url.set(database=database).render_as_string(
+                hide_password=False), **extra}

@@ -282,8 +282,8 @@ def test_after_saving_a_lesson_my_study_leads_back_to_it(app, client):
 def test_lesson_picker_shows_every_lesson_by_name_under_its_course(app, client):
     register(client)
     page = client.get(f"/app/study?lesson={LESSON}").get_data(as_text=True)
-    assert "<select" not in inner_html(page, "lesson-picker")
-    text = visible_text(inner_html(page, "lesson-picker"))
+    assert "<select" not in inner_html(page, "lesson")
+    text = visible_text(inner_html(page, "lesson"))
     assert "流动不流失：在外也是合格党员" in text and "第1课 党员流动不流失" in text
     assert "第3课 当好家乡农产品的“推销员”" in text and "线下学习（不对应网上课程）" in text
     assert re.search(rf'<input[^>]*type="radio"[^>]*value="{LESSON}"[^>]*checked', page)
@@ -667,3 +667,76 @@ def test_phone_lesson_picker_shows_whole_names(live, browser):
         assert back.get_attribute("href") == "/courses/livelihood/sell-local-produce.html"
     finally:
         context.close()
+
+
+def test_phone_form_sent_back_names_its_mistakes_at_the_top(live, browser):
+    """The messages stand under their fields, a screen or two down: the page sent back
+    says at its top that nothing was saved and links each mistake to its field."""
+    app, base = live
+    add_user(app, "老王")
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        page.goto(f"{base}/app/login")
+        page.get_by_label("用户名").fill("老王")
+        page.get_by_label("密码").fill(PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url("**/app/me")
+        page = open_page(context, f"{base}/app/study")
+        page.get_by_role("button", name="保存学习记录").click()
+        summary = page.locator("#error-summary")
+        assert summary.is_visible() and summary.bounding_box()["y"] < 740
+        assert "还没有保存：有 3 处需要修改" in summary.inner_text()
+        # Every link leads to a field on the page.
+        for href in summary.locator("a").evaluate_all("as => as.map(a => a.hash)"):
+            assert page.locator(href).count() == 1, href
+        to_minutes = summary.get_by_role("link", name="学习时长（分钟）：请填写学习时长。")
+        assert to_minutes.bounding_box()["height"] >= 44
+        summary.get_by_role("link", name="学习方式：请选择学习方式。").tap()
+        assert page.evaluate("() => location.hash") == "#mode-0"
+        assert page.get_by_label("网上学").is_visible()
+    finally:
+        context.close()
+
+
+SENT_EMPTY = ["/app/ask", "/app/voice", "/app/track", "/app/register", "/app/login",
+              "/app/password", "/app/study", "/app/help", "/app/orglife", "/app/me/duties",
+              "/app/report?kind=departure", "/app/report?kind=return",
+              "/app/report?kind=thought", "/app/me/recovery-code", "/app/recover"]
+
+
+@pytest.mark.parametrize("path", SENT_EMPTY)
+def test_every_form_sent_back_links_each_mistake_to_a_field_on_the_page(live, path):
+    app, _ = live
+    add_user(app, "老王")
+    client = app.test_client()
+    client.post("/app/login", data={"username": "老王", "password": PASSWORD})
+    response = client.post(path, data={})
+    page = response.get_data(as_text=True)
+    summary = re.search(r'<div class="error-summary".*?</div>', page, re.S)
+    if response.status_code == 400:  # sent back with mistakes: named at the top
+        assert summary, path
+    if summary is None:  # nothing required (duties), or a lookup that says so itself
+        return
+    anchors = re.findall(r'<a href="#([^"]+)">', summary.group(0))
+    assert anchors, path
+    for anchor in anchors:
+        assert f'id="{anchor}"' in page, (path, anchor)
+
+
+def test_study_form_from_a_lesson_starts_with_its_time_and_online(live):
+    """记录学习 under a lesson: the lesson chosen and named at the top of the picker, its
+    estimated minutes and 网上学 filled in, all still to change."""
+    app, _ = live
+    add_user(app, "老王")
+    client = app.test_client()
+    client.post("/app/login", data={"username": "老王", "password": PASSWORD})
+    page = client.get("/app/study?lesson=courses/party-spirit/identity&selfcheck=1/2")
+    html = page.get_data(as_text=True)
+    assert "已选好：流动不流失：在外也是合格党员 · 党员流动不流失" in html
+    assert re.search(r'<input[^>]*id="minutes"[^>]*value="8"', html), html
+    assert re.search(r'<input[^>]*checked[^>]*value="网上学"|<input[^>]*value="网上学"[^>]*checked',
+                     html)
+    assert "自测：答对 1/2 题" in html
+    plain = client.get("/app/study").get_data(as_text=True)
+    assert "已选好" not in plain and not re.search(r'id="minutes"[^>]*value="\d', plain)

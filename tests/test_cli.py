@@ -170,3 +170,25 @@ def test_build_warns_while_the_public_address_is_this_machine(content_tree: Path
     public = run("build", "--content", "content", "--out", "out", cwd=cwd)
     assert public.returncode == 0, public.stderr
     assert "本机地址" not in public.stderr
+
+
+def test_serve_says_when_the_public_address_names_another_port(content_tree: Path):
+    """`dangxiao serve --port 8150` with the sample's http://127.0.0.1:8000/: the posters,
+    calendars and the feed would point at port 8000, where nothing may run."""
+    import yaml
+
+    from forms_app.combined import served_elsewhere_warning
+
+    def with_public(url: str | None) -> Path:
+        site = yaml.safe_load((content_tree / "site.yaml").read_text(encoding="utf-8"))
+        site["public_url"] = url
+        (content_tree / "site.yaml").write_text(yaml.safe_dump(site, allow_unicode=True),
+                                                "utf-8")
+        return content_tree
+
+    served = "http://127.0.0.1:8150/"
+    warning = served_elsewhere_warning(with_public("http://127.0.0.1:8000/"), served)
+    assert warning and "http://127.0.0.1:8000/" in warning and served in warning
+    assert served_elsewhere_warning(with_public("http://127.0.0.1:8150/"), served) is None
+    assert served_elsewhere_warning(with_public("https://dangxiao.example.cn/"), served) is None
+    assert served_elsewhere_warning(with_public(None), served) is None

@@ -337,7 +337,7 @@ def test_every_page_links_the_feed_and_news_offers_to_subscribe(sample_site: Bui
         assert re.search(r'<link rel="alternate" type="application/atom\+xml" title="[^"]+" '
                          rf'href="{re.escape(href)}">', html), rel
     news = (sample_site.out / "news" / "index.html").read_text(encoding="utf-8")
-    assert "用新闻阅读器订阅" in news and f"{PUBLIC}feed.xml" in news
+    assert "订阅更新（可以不用）" in news and f"{PUBLIC}feed.xml" in news
 
 
 def test_feed_titles_stay_text_and_ids_stay_put(events_tree: Path, tmp_path: Path):
@@ -371,4 +371,4 @@ def test_the_feed_holds_a_bounded_number_of_entries(events_tree: Path, tmp_path:
 def test_no_site_address_means_no_feed(content_tree: Path, tmp_path: Path):
     out = _render(content_tree, tmp_path / "a", date(2026, 11, 21))
     assert not (out / "feed.xml").exists()
-    assert "用新闻阅读器订阅" not in (out / "news" / "index.md").read_text(encoding="utf-8")
+    assert "订阅更新（可以不用）" not in (out / "news" / "index.md").read_text(encoding="utf-8")

@@ -143,7 +143,7 @@ def test_hostile_input_runs_nowhere_it_reaches(browser, hostile_site):
         nav = b.page.locator("nav.md-nav--primary").inner_text()
         # Search results: the index holds the hostile titles and bodies.
         type_search(b.page, "点我")
-        assert b.page.locator(".md-search-result__item").count() > 0
+        assert b.page.locator("a.search-hit").count() > 0
         b.probe()
         # The member's tracking pages and the article preview.
         for code in voices:

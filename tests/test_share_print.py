@@ -52,7 +52,7 @@ def test_theme_page_has_the_message_to_paste_and_the_poster_link(sample_site: Bu
     for question in theme["questions"][:3]:
         assert question in message
     assert message.rstrip().endswith(f"{PUBLIC}themes/{THEME}.html")
-    assert f'href="{THEME}.png"' in page and ">保存海报</a>" in page
+    assert f'href="{THEME}.png"' in page and ">打开海报</a>" in page
     assert '<script src="../assets/js/page.js" defer></script>' in page
     article = page.split("<article", 1)[1].split("</article>", 1)[0]
     assert "<script>" not in article  # the CSP allows no inline script of ours
@@ -78,7 +78,7 @@ def test_copy_button_and_poster_link_on_a_phone(site_url: str, browser):
     page = context.new_page()
     page.goto(f"{site_url}/themes/{THEME}.html")
     copy = page.get_by_role("button", name="复制", exact=True)
-    poster = page.get_by_role("link", name="保存海报")
+    poster = page.get_by_role("link", name="打开海报")
     for target in (copy, poster):
         target.scroll_into_view_if_needed()
         assert target.bounding_box()["height"] >= 44
@@ -89,6 +89,11 @@ def test_copy_button_and_poster_link_on_a_phone(site_url: str, browser):
     page.get_by_text("已复制").wait_for()
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.endswith(f"{PUBLIC}themes/{THEME}.html") and theme_yaml()["topic"] in copied
+    # WeChat's browser ignores downloads: the poster opens as an image, to long-press.
+    with page.expect_response(lambda r: r.url.endswith(f"{THEME}.png")) as response:
+        poster.tap()
+    assert response.value.headers["content-type"] == "image/png"
+    page.wait_for_url(f"**/themes/{THEME}.png")
     context.close()
 
 
@@ -117,12 +122,15 @@ def test_lessons_guides_and_faq_print_on_a4(site_url: str, browser, tmp_path: Pa
         # Every fold is open: a lesson's answers, a basis's quoted clauses.
         assert page.evaluate("[...document.querySelectorAll('article details')]"
                              ".every(d => d.open)"), path
-        # A link to another page of the site prints its path after its text.
+        # A link to another page of the site prints its full address after its text, and
+        # the page's own address heads the sheet.
         links = page.locator("article a[href$='.html']:not(.md-button)")
         if links.count():
             after = page.evaluate(AFTER, links.first.element_handle())
-            assert re.fullmatch(r'" \(/[a-z0-9/-]+\.html\)"', after), (path, after)
+            assert re.fullmatch(rf'" \({re.escape(site_url)}/[a-z0-9/-]+\.html\)"', after), \
+                (path, after)
             checked_links += 1
+        assert f"本页网址：{site_url}/{path}" in text, path
         page.screenshot(path=str(tmp_path / (path.replace("/", "-") + ".png")), full_page=True)
         if path.startswith("courses"):
             assert "正确答案：B. 一年" in text

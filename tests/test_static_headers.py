@@ -17,11 +17,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import TODAY, free_port, type_search
+from conftest import TODAY, free_port, make_app, type_search
 from werkzeug.test import Client
 
 from forms_app.combined import SiteFiles, combined
 from generator.build import BuildResult, build_site
+from scripts.stack import fill_nginx_conf, make_certificate
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX_SAMPLE = ROOT / "deploy" / "nginx.conf"
@@ -184,15 +185,22 @@ def test_policy_follows_the_content_it_was_built_from(tmp_path: Path, content_tr
 # -- in Chromium -----------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def combined_url(sample_site: BuildResult):
+def combined_url(sample_site: BuildResult, tmp_path_factory: pytest.TempPathFactory):
+    """The sample site and the forms app (its search reads the site's index) on one port."""
     from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", 0, combined(sample_site.out, _no_app), threaded=True)
+    from forms_app import db
+
+    base = tmp_path_factory.mktemp("policy-app")
+    app = make_app(base, f"sqlite:///{base / 'instance' / 'dangxiao.sqlite3'}",
+                   SITE_DIR=str(sample_site.out))
+    server = make_server("127.0.0.1", 0, combined(sample_site.out, app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     server.server_close()
+    db.close(app)
 
 
 VIOLATIONS = """
@@ -220,10 +228,10 @@ def test_pages_under_the_policy_run_without_a_violation_and_search_works(browser
     # The policy helper page runs its script (rules from the JSON data block).
     page.goto(combined_url + "/guides/departure-helper.html")
     page.wait_for_function("() => document.getElementById('dx-helper').hidden === false")
-    # Search opens, loads its index and worker, and finds a page by a Chinese word.
+    # Search: the header's form opens the app's results, which find a page by a Chinese word.
     page.goto(combined_url + "/index.html")
     type_search(page, "活动证")
-    page.locator(".md-search-result__item").first.wait_for(timeout=5_000)
+    page.locator("a.search-hit").first.wait_for(timeout=5_000)
     assert page.evaluate("window.__dxViolations") == []
     context.close()
     assert [m for m in console if "Content Security Policy" in m or "Refused" in m] == []
@@ -241,38 +249,11 @@ def _nginx() -> str:
 
 
 def _filled_sample(tmp_path: Path, site: Path, port: int) -> Path:
-    """deploy/nginx.conf with its paths pointing here and a self-signed certificate."""
-    tls = tmp_path / "tls"
-    tls.mkdir()
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=dangxiao.example.cn", "-keyout", str(tls / "dangxiao.key"),
-                    "-out", str(tls / "dangxiao.crt")], check=True, capture_output=True)
-    sample = NGINX_SAMPLE.read_text(encoding="utf-8")
-    assert "/srv/dangxiao/site" in sample and "/etc/nginx/tls/" in sample
-    sample = (sample.replace("/srv/dangxiao/site", str(site))
-              .replace("/etc/nginx/tls/", f"{tls}/")
-              .replace("listen 443 ssl", f"listen 127.0.0.1:{port} ssl")
-              .replace("listen 80;", f"listen 127.0.0.1:{free_port()};"))
-    mime = "include /etc/nginx/mime.types;" if Path("/etc/nginx/mime.types").is_file() else ""
-    user = "user root;" if os.geteuid() == 0 else ""  # workers must read the temporary site
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(f"""{user}
-daemon off;
-pid {tmp_path}/nginx.pid;
-error_log {tmp_path}/error.log;
-events {{ worker_connections 64; }}
-http {{
-    {mime}
-    access_log off;
-    client_body_temp_path {tmp_path}/body;
-    proxy_temp_path {tmp_path}/proxy;
-    fastcgi_temp_path {tmp_path}/fastcgi;
-    uwsgi_temp_path {tmp_path}/uwsgi;
-    scgi_temp_path {tmp_path}/scgi;
-{sample}
-}}
-""", encoding="utf-8")
-    return conf
+    """deploy/nginx.conf with its paths pointing here and a self-signed certificate, filled
+    as scripts/stack.sh fills it."""
+    make_certificate(tmp_path / "tls")
+    return fill_nginx_conf(tmp_path, site, tmp_path / "tls", port, free_port(),
+                           foreground=True, error_log="error.log")
 
 
 def test_nginx_sample_passes_nginx_t(tmp_path: Path, sample_site: BuildResult):

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 import time
+import urllib.parse
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import type_search
+from conftest import search_titles, type_search
 from tour_support import (
     EDITOR_PASSWORD,
     LAPTOP,
@@ -27,6 +28,7 @@ from tour_support import (
     Product,
     Watch,
     field_errors,
+    running_product,
     shot,
     unlabelled,
 )
@@ -45,7 +47,7 @@ ANSWER = "外出六个月以上且地点相对固定，应当转移正式组织�
 
 @pytest.fixture(scope="module")
 def product(tmp_path_factory: pytest.TempPathFactory):
-    running = Product(tmp_path_factory.mktemp("tour"))
+    running = running_product(tmp_path_factory.mktemp("tour"))
     running.start()
     yield running
     running.stop()
@@ -69,8 +71,7 @@ def play(page, selector: str) -> float:
 def search(page, word: str) -> list[str]:
     """Open the site's search, type a Chinese word, return the result titles."""
     type_search(page, word)
-    return [t.replace("\u200b", "") for t in
-            page.locator(".md-search-result__article h1").all_inner_texts()]
+    return search_titles(page)
 
 
 def kb(n: int) -> str:
@@ -79,7 +80,7 @@ def kb(n: int) -> str:
 
 def test_bytes_a_phone_receives(product: Product, browser):
     """First visit to a lesson, the next page, then opening search: counted on the wire."""
-    relay = CountingRelay(product.port)
+    relay = CountingRelay(product.port, product.url.split(":", 1)[0])
     context = browser.new_context(**WECHAT_PHONE)
     watch = Watch(context)
     page = context.new_page()
@@ -99,8 +100,9 @@ def test_bytes_a_phone_receives(product: Product, browser):
         titles = search(page, "活动证")
         settled_search = relay.take()
         assert any("活动证" in t for t in titles), titles
-        assert [u for u in watch.requests if "search_index" in u]
-        assert [u for u in watch.requests if "workers/search." in u]
+        # The app answers: neither the static index nor Material's worker is ever fetched.
+        assert not [u for u in watch.requests if "search_index" in u]
+        assert not [u for u in watch.requests if "workers/search." in u]
         # Then the app, first visit: 服务 in the thumb bar, then the mailbox form.
         page.goto(relay.url + "/service/index.html")  # (search covers the page; a measurement)
         settle(page)
@@ -117,24 +119,24 @@ def test_bytes_a_phone_receives(product: Product, browser):
     pages = len([p for p in product.site.rglob("*.html") if p.name != "404.html"])
     write_section("Bytes a phone receives", "\n".join([
         "Counted by `tests/test_tour.py` on the wire (a relay between Chromium and "
-        "`dangxiao serve`: headers and compressed bodies, worker scripts and media "
+        f"{product.label}: headers and compressed bodies, worker scripts and media "
         "included), WeChat-like phone profile, empty cache, sample site.", "",
         "| step | bytes received | target |", "| --- | --- | --- |",
         f"| first visit to a lesson page (`{LESSON}`) | {kb(first)} | < 100 KB |",
         f"| next page (the next lesson, cache warm) | {kb(second)} | < 15 KB |",
-        f"| opening search and searching 活动证 | {kb(settled_search)} | only now the index |",
+        f"| opening search and searching 活动证 (the app's results page) | "
+        f"{kb(settled_search)} | < 60 KB |",
         f"| first app page after the site (/app/ask from 信息服务) | {kb(app_first)} | < 20 KB |",
         "",
-        f"Search index: {kb(index.stat().st_size)} raw, {kb(index_gz.stat().st_size)} "
-        f"gzip for {pages} pages = {index_gz.stat().st_size / pages / 1024:.2f} KB gzip per "
-        "page. Material's default fetches it, and starts its search worker, on every first "
-        "page load; here both wait until the member opens search (the default's per-page "
-        "size is in the "
-        "\"Site build\" section).",
+        "Search is served by the app (forms_app/search.py): the results page is the only "
+        "download, whatever the size of the site; the static index "
+        f"({kb(index_gz.stat().st_size)} gzip for {pages} pages) is used only by the "
+        "offline copy (bench/RESULTS.md \"Search\" compares the engines).",
     ]))
     assert first < 100 * 1024, kb(first)
     assert second < 15 * 1024, kb(second)
     assert app_first < 20 * 1024, kb(app_first)
+    assert settled_search < 60 * 1024, kb(settled_search)
     assert watch.errors == []
     assert watch.foreign() == []
 
@@ -379,13 +381,11 @@ def test_member_and_editor_tour(product: Product, browser):
     assert "已发表" in page.locator("main").inner_text()
     link = page.get_by_role("link", name="阅读网上的文章")
     article_url = base + link.get_attribute("href")
-    index_url = base + "/search/search_index.json"
+    search_url = base + "/app/search?q=" + urllib.parse.quote(ARTICLE_TITLE)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         article = page.request.get(article_url)
-        # The index keeps jieba's zero-width spaces between words.
-        index = page.request.get(index_url).text().replace("\u200b", "")
-        if article.ok and ARTICLE_TITLE in index:
+        if article.ok and ARTICLE_TITLE in page.request.get(search_url).text():
             break
         time.sleep(0.2)
     visible_after = time.monotonic() - started

@@ -14,7 +14,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from conftest import free_port
+from conftest import PG_URL, free_port, stack_env
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -24,13 +24,15 @@ EDITOR_PASSWORD = "编辑部的门常开着"
 WECHAT_PHONE = {
     "viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True,
     "has_touch": True, "locale": "zh-CN", "timezone_id": "Asia/Shanghai",
+    # The stack's certificate is self-signed (scripts/stack.sh).
+    "ignore_https_errors": True,
     "user_agent": ("Mozilla/5.0 (Linux; Android 12; V2118A Build/SP1A.210812.003; wv) "
                    "AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/116.0.0.0 "
                    "Mobile Safari/537.36 XWEB/1160065 MMWEBSDK/20231202 MicroMessenger/8.0.47"
                    ".2560(0x28002F35) WeChat/arm64 Weixin NetType/4G Language/zh_CN"),
 }
 LAPTOP = {"viewport": {"width": 1280, "height": 800}, "locale": "zh-CN",
-          "timezone_id": "Asia/Shanghai"}
+          "timezone_id": "Asia/Shanghai", "ignore_https_errors": True}
 
 
 def _git(cwd: Path, *args: str) -> None:
@@ -43,6 +45,8 @@ def _git(cwd: Path, *args: str) -> None:
 class Product:
     """`dangxiao serve` on a fresh instance with its embedded defaults (SQLite, the sample
     content copied into a git work tree of its own), as the README's first command runs it."""
+
+    label = "`dangxiao serve`"
 
     def __init__(self, base: Path) -> None:
         self.base = base
@@ -90,19 +94,65 @@ class Product:
         self.log.close()
 
 
+class StackProduct:
+    """The production stack (`scripts/stack.sh up`: nginx with deploy/nginx.conf over HTTPS,
+    gunicorn, PostgreSQL, Redis) on ports of its own, with the sample content copied into a
+    git work tree of its own for Publish. DANGXIAO_TOUR=stack runs the tour through it."""
+
+    label = "nginx over HTTPS (`scripts/stack.sh`: gunicorn, PostgreSQL, Redis)"
+
+    def __init__(self, base: Path) -> None:
+        from scripts.stack import Stack
+
+        self.base = base
+        self.content = base / "content"
+        shutil.copytree(ROOT / "content", self.content)
+        _git(self.content, "init", "-q")
+        _git(self.content, "add", "-A")
+        _git(self.content, "commit", "-qm", "sample content")
+        database = (PG_URL.rsplit("/", 1)[1] + "_tour")[:60]
+        self.env = stack_env(base, database, STACK_CONTENT=str(self.content))
+        self.stack = Stack.from_env(self.env)
+        self.site = self.stack.site
+        self.port = self.stack.port
+        self.url = self.stack.url
+
+    def _stack_sh(self, action: str) -> None:
+        subprocess.run(["bash", "scripts/stack.sh", action], cwd=ROOT, env=self.env,
+                       check=True, capture_output=True, timeout=600)
+
+    def dangxiao(self, *args: str, stdin: str | None = None) -> str:
+        return self.stack.dangxiao(*args, stdin=stdin)
+
+    def start(self) -> None:
+        self._stack_sh("up")
+        self.dangxiao("editor", "add", "王编辑", stdin=EDITOR_PASSWORD + "\n")
+
+    def stop(self) -> None:
+        self._stack_sh("down")
+
+
+def running_product(base: Path) -> Product | StackProduct:
+    """What the tours run against: `dangxiao serve`, or the stack with DANGXIAO_TOUR=stack
+    (as CI runs them)."""
+    kind = os.environ.get("DANGXIAO_TOUR", "serve")
+    assert kind in ("serve", "stack"), f"DANGXIAO_TOUR={kind}: serve or stack"
+    return StackProduct(base) if kind == "stack" else Product(base)
+
+
 class CountingRelay:
     """A TCP relay on 127.0.0.1 that counts every byte the server sends to the browser:
     headers and bodies as they cross the wire, compressed or not, including what a
     search worker or an aborted media request receives (which the browser's own
     accounting misses). That is what a member's data plan pays for."""
 
-    def __init__(self, upstream_port: int) -> None:
+    def __init__(self, upstream_port: int, scheme: str = "http") -> None:
         self.upstream = upstream_port
         self.received = 0
         self._lock = threading.Lock()
         self._server = socket.create_server(("127.0.0.1", 0))
         self.port = self._server.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
         threading.Thread(target=self._accept, daemon=True).start()
 
     def take(self) -> int:

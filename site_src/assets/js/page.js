@@ -72,20 +72,34 @@
     });
   });
 
+  /* On paper, a link to this site prints its full address (https://host/faq/dues.html
+     rather than ../faq/dues.html) and the page's own address heads the first sheet, so a
+     printout leads back to the site. Done at once, not only before printing: a browser
+     that prints without telling the page still gets it. A copy opened from file:// keeps
+     its links' own text (a USB stick's path means nothing on paper). */
+  if (/^https?:$/.test(location.protocol)) {
+    document.querySelectorAll(".md-content a[href]").forEach(function (a) {
+      if (a.origin === location.origin && a.getAttribute("href").charAt(0) !== "#") {
+        a.setAttribute("data-dx-path", a.href);
+      }
+    });
+    var inner = document.querySelector(".md-content__inner");
+    if (inner) {
+      var address = document.createElement("p");
+      address.className = "dx-print-address";
+      address.textContent = "本页网址：" + location.href.split("#")[0];
+      inner.insertBefore(address, inner.firstChild);
+    }
+  }
+
   /* Printing: every fold opens (answers, the clauses a basis quotes) and closes again
-     afterwards, as CSS cannot open <details>; a link to this site prints its path
-     (/faq/dues.html rather than ../faq/dues.html). Both the print events and the print
-     media query are heard: some browsers send only one of them. */
+     afterwards, as CSS cannot open <details>. Both the print events and the print media
+     query are heard: some browsers send only one of them. */
   var opened = [];
   function beforePrint() {
     document.querySelectorAll("details:not([open])").forEach(function (d) {
       d.open = true;
       opened.push(d);
-    });
-    document.querySelectorAll(".md-content a[href]").forEach(function (a) {
-      if (a.origin === location.origin && a.getAttribute("href").charAt(0) !== "#") {
-        a.setAttribute("data-dx-path", a.pathname + a.search);
-      }
     });
   }
   function afterPrint() {
