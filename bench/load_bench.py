@@ -56,8 +56,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.results import write_section  # noqa: E402
 
+# A database of its own, created if missing, emptied at the start.
 PG_URL = os.environ.get("DANGXIAO_BENCH_DATABASE_URL",
-                        "postgresql+psycopg://postgres@127.0.0.1:5432/dx_load")
+                        "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/dangxiao_bench")
 # Two counters per client as in production, only too high to refuse: nginx makes every
 # request come from 127.0.0.1.
 BENCH_SUBMIT_LIMIT = "100000000 per hour; 10000000 per minute"
@@ -336,7 +337,14 @@ class Target:
 
 def _fresh_database(url: str):
     from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
 
+    name = make_url(url).database
+    server = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    server.dispose()
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -492,6 +500,7 @@ async def run(runners: list[Runner], rate: float, seconds: float, rounds: int,
         for r in runners:
             m = await r.measure(f"steady {i + 1}", rate, seconds / rounds)
             res = out[r.target.name]
+            res.setdefault("rounds", []).append((m.phase.pct(0.99), os.getloadavg()[0]))
             if "steady" in res:
                 res["steady"].add(m)
             else:
@@ -534,7 +543,13 @@ def main() -> None:
                         help="the steady seconds are split into this many interleaved rounds")
     parser.add_argument("--no-steps", action="store_true", help="skip the step-up search")
     parser.add_argument("--no-write", action="store_true", help="leave RESULTS.md alone")
+    parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
+                        help="first wait up to this long for the 1-minute load average to "
+                             "fall under 1.5 (the machine is shared)")
     args = parser.parse_args()
+    deadline = time.monotonic() + args.wait_quiet
+    while os.getloadavg()[0] >= 1.5 and time.monotonic() < deadline:
+        time.sleep(5)
     started = time.monotonic()
     load_before = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="dangxiao-load-"))
@@ -608,6 +623,11 @@ def main() -> None:
             f"{f_cpu_o / f_cpu_p:.2f}×; {f_all_o / f_cpu_p:.2f}× with PostgreSQL's backends); "
             f"acknowledged and not stored: ours {max(0, fo.phase.acked - fo.stored)}, plain "
             f"{max(0, fp.phase.acked - fp.stored)}.")
+    rounds = {name: ", ".join(f"{p99:.0f} ms ({load:.1f})"
+                              for p99, load in results[name]["rounds"])
+              for name in ("ours", "plain")}
+    lines.append("p99 of each steady round, with the 1-minute load average after it: ours "
+                 f"{rounds['ours']}; plain {rounds['plain']}.")
     lines.append(
         f"Load average (1 min) on this shared machine: {load_before[0]:.2f} before, "
         f"{ours['load'][0]:.2f} after the steady rounds; whole bench "
