@@ -516,13 +516,18 @@ async def run(runners: list[Runner], rate: float, seconds: float, rounds: int,
             if m.ok:
                 out[r.target.name].update(max=step, max_m=m)
             else:
+                out[r.target.name]["failed_m"] = m
                 going.remove(r)
         if not going:
             break
-    if steps:  # capacity: far more offered than either can take, 100 requests in flight
+    for _ in range(2 if steps else 0):
+        # Capacity: far more offered than either can take, 100 requests in flight; two
+        # rounds in turn, each app's best kept (the one least disturbed by the machine).
         for r in runners:
-            out[r.target.name]["flood"] = await r.measure(
-                "flood", FLOOD_RATE, FLOOD_SECONDS)
+            m = await r.measure("flood", FLOOD_RATE, FLOOD_SECONDS)
+            best = out[r.target.name].get("flood")
+            if best is None or m.phase.ack_rate > best.phase.ack_rate:
+                out[r.target.name]["flood"] = m
     for r in runners:
         r.client.close()
     return out
@@ -591,10 +596,11 @@ def main() -> None:
     for name in ("ours", "plain"):
         if results[name]["max_m"] is not None:
             lines.append(row(f"{name}, highest step passed", results[name]["max_m"]))
+        if results[name].get("failed_m") is not None:
+            lines.append(row(f"{name}, first step failed", results[name]["failed_m"]))
     for name in ("ours", "plain"):
         if "flood" in results[name]:
             lines.append(row(f"{name}, capacity (flood)", results[name]["flood"]))
-    ratio_rate = (ours["max"] / plain["max"]) if plain["max"] else float("nan")
     lines += [
         "",
         f"Target at {args.rate:.0f}/s (p99 < {P99_TARGET_MS:.0f} ms, no errors, every "
@@ -610,13 +616,21 @@ def main() -> None:
         fo, fp = ours["flood"], plain["flood"]
         f_cpu_o, f_cpu_p = fo.per_request_ms(fo.worker_cpu), fp.per_request_ms(fp.worker_cpu)
         f_all_o = fo.per_request_ms(fo.worker_cpu + fo.db_cpu)
-        lines.append(
-            f"Highest rate sustained: ours **{ours['max']}/s**, plain **{plain['max']}/s** "
-            f"(ours ÷ plain {ratio_rate:.2f}×; 0 means not even the first step; "
-            f"{STEPS[-1]}/s is the top step).")
+        def sustained(name: str) -> str:
+            res = results[name]
+            said = f"{name} **{res['max']}/s**" if res["max"] else f"{name} none"
+            failed = res.get("failed_m")
+            if failed is not None:
+                said += (f" (at {failed.phase.rate:.0f}/s: p99 {failed.phase.pct(0.99):.0f} ms"
+                         f", {failed.phase.error_count} errors)")
+            return said
+
+        lines.append(f"Highest step sustained (p99 < {P99_TARGET_MS:.0f} ms, no errors): "
+                     f"{sustained('ours')}; {sustained('plain')}.")
         lines.append(
             f"Capacity ({FLOOD_RATE}/s offered for {FLOOD_SECONDS} s, 100 requests in flight, "
-            f"requests unanswered after {TIMEOUT_S:.0f} s given up): ours stored "
+            f"requests unanswered after {TIMEOUT_S:.0f} s given up; best of 2 rounds in turn): "
+            "ours stored "
             f"**{fo.phase.ack_rate:.0f}/s**, plain **{fp.phase.ack_rate:.0f}/s** (ours ÷ plain "
             f"**{fo.phase.ack_rate / fp.phase.ack_rate:.2f}×** the submissions a second) at "
             f"{f_cpu_o:.2f} vs {f_cpu_p:.2f} ms of worker CPU each (ours ÷ plain "
