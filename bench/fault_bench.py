@@ -7,8 +7,10 @@ stay on), and records every tracking code it is shown. Meanwhile, one fault at a
 - worker_kill9: kill -9 of one gunicorn worker (the master starts another);
 - app_kill9: kill -9 of the master and every worker, then `stack up` again;
 - postgres_terminate: pg_terminate_backend of every connection of the stack's database,
-  three times (what the app sees when PostgreSQL restarts; the machine's server is shared,
-  so it is not restarted);
+  three times (connections cut under the app);
+- postgres_restart: the stack's own PostgreSQL server restarted (pg_ctl restart -m fast);
+  skipped when the stack uses an outside server (STACK_DATABASE_URL), which it must not
+  restart;
 - redis_stopped: the stack's redis-server stopped for a few seconds, then started;
 - sqlite_disk_full: the app moved to SQLite on a 2 MB tmpfs that a filler file has all
   but filled; the filler is removed again after a few refusals.
@@ -26,6 +28,7 @@ import http.client
 import itertools
 import os
 import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -272,6 +275,14 @@ def postgres_terminate(stack: Stack, stream: Stream) -> str:
     return f"{ended} connections of the app terminated (three rounds)"
 
 
+def postgres_restart(stack: Stack, stream: Stream) -> str:
+    began = time.monotonic()
+    stack.restart_postgres("fast")
+    took = time.monotonic() - began
+    return (f"the stack's PostgreSQL server restarted (pg_ctl restart -m fast, "
+            f"{took:.1f} s until it accepted connections again)")
+
+
 def redis_stopped(stack: Stack, stream: Stream) -> str:
     stack.stop("redis")
     down_from = time.monotonic()
@@ -296,7 +307,7 @@ def sqlite_disk_full(stack: Stack, stream: Stream, mount: Path) -> tuple[str, st
     """Moves the app onto SQLite on a small tmpfs, fills it, frees it; returns the note
     and the database URL (valid until the tmpfs is unmounted by the caller)."""
     url = f"sqlite:///{mount}/dangxiao.sqlite3"
-    small = dataclasses.replace(stack, database_url=url)
+    small = dataclasses.replace(stack, database=url)
     stack.stop("gunicorn")
     small.start_app()  # creates the schema on the tmpfs
     free = os.statvfs(mount).f_bavail * os.statvfs(mount).f_frsize
@@ -327,7 +338,7 @@ def sqlite_disk_full(stack: Stack, stream: Stream, mount: Path) -> tuple[str, st
     return f"disk full: 503 “{NOT_SAVED}”; freed, accepted again; integrity_check ok", url
 
 
-FAULTS = (worker_kill9, app_kill9, postgres_terminate, redis_stopped)
+FAULTS = (worker_kill9, app_kill9, postgres_terminate, postgres_restart, redis_stopped)
 
 
 def run_faults(stack: Stack, workdir: Path) -> list[Figures]:
@@ -336,6 +347,8 @@ def run_faults(stack: Stack, workdir: Path) -> list[Figures]:
     with Stream(stack) as stream:
         stream.wait_for_acks("warm-up", 3)
         for fault in FAULTS:
+            if fault is postgres_restart and not stack.private_pg:
+                continue  # an outside server is not ours to restart
             stream.phase = fault.__name__
             stream.wait_for_acks(fault.__name__, 3)
             note = fault(stack, stream)
@@ -383,12 +396,13 @@ def main() -> None:
         base = Stack.from_env()
         stack = dataclasses.replace(base, state=Path(tmp) / "stack", port=free_port(),
                                     http_port=free_port(), app_port=free_port(),
-                                    redis_port=free_port())
+                                    redis_port=free_port(), pg_port=free_port())
         try:
             stack.up()
             results = run_faults(stack, Path(tmp))
         finally:
             stack.down()
+            shutil.rmtree(stack.pg_data, ignore_errors=True)  # the private server's data
     print(table(results))
     write_section("Faults through the stack", f"""
 `.venv/bin/python -m bench.fault_bench`: two members post mailbox questions without pause

@@ -40,6 +40,9 @@ SETTINGS: tuple[Setting, ...] = (
             "git remote (a name in the content checkout, or a URL) that Publish pulls from "
             "(--rebase) before it writes and pushes to after it commits; empty means commit "
             "locally only. See docs/scaling.md"),
+    Setting("FULL_BUILD_AFTER_PUBLISH", True,
+            "after Publish put the new pages in (seconds), then rebuild the whole site so "
+            "every page's navigation lists them; off: only the new pages"),
     Setting("RATELIMIT_STORAGE_URI", "swept-memory://",
             "Flask-Limiter storage: swept-memory:// counts in each process; give several "
             "workers a shared one, e.g. redis://127.0.0.1:6379"),

@@ -11,21 +11,25 @@ import logging
 import os
 import re
 import shutil
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from fractions import Fraction
 from pathlib import Path
 
 import jieba
+import material
+import mkdocs
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 
-from generator.checks import check, errors_only, media_length
+from generator.checks import check, errors_only
 from generator.errors import ContentError, Problem
 from generator.feed import FEED_PATH
 from generator.loader import Content
-from generator.models.common import MediaFacts
+from generator.media import read_media
 from generator.models.search import SearchTerms
+from generator.output import MANIFEST
 from generator.render import RenderResult, render, week_range
 from generator.search_terms import enrich_index, jieba_lock, patch_search_worker, use_words
 from generator.share import make_posters
@@ -82,16 +86,33 @@ def build_site(content_dir: Path = DEFAULT_CONTENT, out: Path = DEFAULT_OUT,
     so a failed build leaves the previous site as it was.
     """
     content_dir, out = content_dir.resolve(), out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # One build of an output at a time (a publish may start one while an editor runs
-    # another): they share the rendered pages and the swap.
-    with open(out.with_name(f".{out.name}.lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with build_lock(out):
         return _build_locked(content_dir, out, work, site_src, today)
 
 
-def _build_locked(content_dir: Path, out: Path, work: Path | None, site_src: Path,
-                  today: date | None) -> BuildResult:
+@contextmanager
+def build_lock(out: Path) -> Iterator[None]:
+    """One build of an output at a time (a publish may start one while an editor runs
+    another): they share the rendered pages and the swap."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.with_name(f".{out.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+@dataclass
+class Prepared:
+    content: Content
+    problems: list[Problem]
+    posters: dict[str, Path]
+    rendered: RenderResult
+    work: Path
+
+
+def prepare(content_dir: Path, out: Path, work: Path | None, site_src: Path,
+            today: date | None) -> Prepared:
+    """Check the content (ContentError on an error: nothing rendered), read the media and
+    render the Markdown into work: the first half of every build."""
     # The rendered Markdown lives beside the site it builds, so each output has its own.
     work = (work or out.with_name(f".{out.name}.pages")).resolve()
     content, problems = check(content_dir, today)
@@ -103,6 +124,15 @@ def _build_locked(content_dir: Path, out: Path, work: Path | None, site_src: Pat
     rendered = render(content, work, today, assets=site_src / "assets")
     log.info("rendered %d pages (%d written, %d removed)", len(rendered.written) +
              rendered.unchanged, len(rendered.written), len(rendered.removed))
+    return Prepared(content, problems, posters, rendered, work)
+
+
+def _build_locked(content_dir: Path, out: Path, work: Path | None, site_src: Path,
+                  today: date | None) -> BuildResult:
+    ready = prepare(content_dir, out, work, site_src, today)
+    content, problems, posters, rendered = (ready.content, ready.problems, ready.posters,
+                                            ready.rendered)
+    work = ready.work
     staging = out.with_name(f".{out.name}.building-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     try:
@@ -122,137 +152,13 @@ def _build_locked(content_dir: Path, out: Path, work: Path | None, site_src: Pat
         patch_search_worker(staging, content.search)
         write_csp(staging)
         precompress(staging)
+        write_stamp(staging, site_src, content_dir)
+        write_pages_list(staging, work)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     swap_in(staging, out)
     return BuildResult(rendered, [p for p in problems if p.warning], out)
-
-
-# -- media: lengths and posters read from the files themselves ---------------------------
-POSTER_WIDTH = 640  # the widest poster made: a 360-px phone screen at twice its pixels
-_DARK = 24  # mean brightness (0-255) under which a first frame is taken for a fade-in
-
-
-def read_media(content: Content, cache: Path) -> dict[str, Path]:
-    """Give every audio and video of the lessons what its file says: its length and, for a
-    video, the shape it is shown in and a poster made from the film (unless the editor gave
-    one). Posters are kept in cache, named by the film's size and time, and made again only
-    when the film changes. Returns the posters to put into the site, by their path there.
-    A file that cannot be read gets no facts: its caption keeps the editor's duration and
-    the video a neutral box (`dangxiao check` warns about it)."""
-    posters: dict[str, Path] = {}
-    for course in content.of("courses"):
-        for lesson in course.model.lessons:
-            for media in lesson.media:
-                path = content.root / media.file
-                if media.type == "image" or not path.is_file():
-                    continue
-                seconds = media_length(path)
-                if media.type == "audio" or seconds is None:
-                    media.read(MediaFacts(seconds=seconds))
-                    continue
-                rel = f"{media.file}.jpg"  # media/clip.mp4 -> media/clip.mp4.jpg
-                wanted = not media.poster and not (content.root / rel).exists()
-                shape, made = _video_shape_and_poster(path, cache if wanted else None)
-                if made is not None:
-                    posters[rel] = made
-                width, height = shape or (None, None)
-                media.read(MediaFacts(seconds=seconds, width=width, height=height,
-                                      poster=rel if made is not None else None))
-    if cache.is_dir():
-        for old in cache.iterdir():
-            if old not in posters.values():
-                old.unlink()
-    return posters
-
-
-def _video_shape_and_poster(path: Path, cache: Path | None
-                            ) -> tuple[tuple[int, int] | None, Path | None]:
-    """The size a video is shown at (rotation and pixel shape applied) and, when cache is
-    given, its poster there (made now or earlier). (None, None) if it cannot be decoded."""
-    import av  # FFmpeg's libraries, loaded only by a build that has a video
-
-    stat = path.stat()
-    key = hashlib.blake2b(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}".encode(),
-                          digest_size=10).hexdigest()
-    if cache is not None:
-        for made in cache.glob(f"{key}-*.jpg"):  # the shape is kept in the name
-            width, _, height = made.stem.split("-")[1].partition("x")
-            return (int(width), int(height)), made
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                return None, None
-            stream = container.streams.video[0]
-            frame = _poster_frame(container, stream)
-            if frame is None:
-                return None, None
-            aspect = stream.sample_aspect_ratio or 1
-            turn = round(getattr(frame, "rotation", 0) or 0) % 360
-            width = max(1, round(frame.width * aspect))
-            shape = (frame.height, width) if turn in (90, 270) else (width, frame.height)
-            if cache is None:
-                return shape, None
-            data = _jpeg(frame, width, turn, min(1.0, POSTER_WIDTH / shape[0]))
-    except (av.FFmpegError, OSError, ValueError):
-        return None, None
-    cache.mkdir(parents=True, exist_ok=True)
-    made = cache / f"{key}-{shape[0]}x{shape[1]}.jpg"
-    tmp = made.with_suffix(".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(made)
-    return shape, made
-
-
-def _poster_frame(container, stream):
-    """The first frame or, if it is dark (a fade-in), the first bright one of the first
-    1.5 seconds."""
-    first = None
-    for frame in container.decode(stream):
-        if first is None:
-            first = frame
-        luma = bytes(frame.planes[0])[::97]
-        if sum(luma) / max(1, len(luma)) >= _DARK:
-            return frame
-        if frame.time is not None and frame.time >= 1.5:
-            break
-    return first
-
-
-# The display matrix turns the picture counter-clockwise by this many degrees.
-_TURNS = {90: ["transpose=cclock"], 180: ["hflip", "vflip"], 270: ["transpose=clock"]}
-
-
-def _jpeg(frame, width: int, turn: int, scale: float) -> bytes:
-    """The frame as a JPEG in the shape it is shown in, at most POSTER_WIDTH wide."""
-    import av
-
-    def even(n: int) -> int:
-        return max(2, int(n * scale) // 2 * 2)
-
-    image = frame.reformat(width=even(width), height=even(frame.height), format="yuvj420p")
-    if turn in _TURNS:
-        graph = av.filter.Graph()
-        last = graph.add_buffer(width=image.width, height=image.height, format="yuvj420p",
-                                time_base=Fraction(1, 25))
-        for step in _TURNS[turn]:
-            name, _, args = step.partition("=")
-            node = graph.add(name, args or None)
-            last.link_to(node)
-            last = node
-        last.link_to(graph.add("buffersink"))
-        graph.configure()
-        image.pts = 0
-        graph.push(image)
-        image = graph.pull()
-    encoder = av.CodecContext.create("mjpeg", "w")
-    encoder.width, encoder.height = image.width, image.height
-    encoder.pix_fmt = "yuvj420p"
-    encoder.time_base = Fraction(1, 25)
-    encoder.options = {"qmin": "2", "qmax": "8"}
-    packets = [*encoder.encode(image), *encoder.encode(None)]
-    return b"".join(bytes(packet) for packet in packets)
 
 
 # Material's bundle fetches a few scripts on demand from the public npm CDN: the
@@ -316,10 +222,11 @@ def _runs_as_script(attributes: str) -> bool:
     return not (kind or "").strip() or kind.strip().lower() in _JS_TYPES
 
 
-def inline_script_hashes(site: Path) -> set[str]:
-    """CSP sources ('sha256-...') of every inline JavaScript in the site's HTML files."""
+def inline_script_hashes(site: Path, pages: Iterable[Path] | None = None) -> set[str]:
+    """CSP sources ('sha256-...') of every inline JavaScript in the site's HTML files
+    (or in these pages of it)."""
     hashes = set()
-    for page in site.rglob("*.html"):
+    for page in site.rglob("*.html") if pages is None else pages:
         for match in _SCRIPT.finditer(page.read_text(encoding="utf-8")):
             if _runs_as_script(match[1]):
                 # A browser hashes the text as parsed: line breaks normalised to \n.
@@ -357,6 +264,46 @@ def precompress(site: Path, min_size: int = 512) -> int:
                 gzip.compress(data, compresslevel=9, mtime=0))
             written += 1
     return written
+
+
+STAMP_FILE = ".build-stamp"  # what every page's HTML depends on besides its Markdown
+
+
+def build_stamp(site_src: Path, content_dir: Path) -> str:
+    """What a site's every page depends on besides its own Markdown: the templates, theme
+    and build code, the site's settings and search words. A quick build
+    (generator/quick_build.py) may only rebuild pages of a site built with the same."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{mkdocs.__version__}\0{material.__version__}\n".encode())
+    settings = [content_dir / "site.yaml", content_dir / "search.yaml"]
+    for folder in (site_src, Path(__file__).resolve().parent, *settings):
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else [folder]:
+            if path.is_file() and "__pycache__" not in path.parts:
+                stat = path.stat()
+                name = path.relative_to(folder.parent).as_posix()
+                digest.update(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def write_stamp(site: Path, site_src: Path, content_dir: Path) -> None:
+    (site / STAMP_FILE).write_text(build_stamp(site_src, content_dir) + "\n",
+                                   encoding="utf-8")
+
+
+PAGES_FILE = ".pages.json"
+
+
+def write_pages_list(site: Path, work: Path) -> None:
+    """The site's files made from the docs folder, so that a quick build knows which to
+    delete when their source is gone."""
+    files = sorted(site_path(p.relative_to(work).as_posix()) for p in work.rglob("*")
+                   if p.is_file() and p.name != MANIFEST)
+    (site / PAGES_FILE).write_text(json.dumps(files, ensure_ascii=False), encoding="utf-8")
+
+
+def site_path(rel: str) -> str:
+    """docs/voices/x.md is the site's voices/x.html (use_directory_urls: false)."""
+    return rel[:-3] + ".html" if rel.endswith(".md") else rel
 
 
 def swap_in(new: Path, out: Path) -> None:

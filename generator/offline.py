@@ -45,11 +45,11 @@ from generator.build import (
     load_search_words,
     localize_scripts,
     mkdocs_config,
-    read_media,
 )
 from generator.checks import check, errors_only
 from generator.errors import ContentError, Problem
 from generator.events import beijing_today
+from generator.media import read_media
 from generator.render import cn_date, render
 from generator.search_terms import jieba_lock, patch_search_worker, use_words
 
@@ -68,6 +68,8 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # every entry the same time: the same site, th
 
 _APP_LINK = re.compile(r'<a\b[^>]*?\shref="/app((?:[/?#][^"]*)?)"[^>]*>(.*?)</a>', re.S)
 _ABSOLUTE = re.compile(r'\b(href|src|poster)="/(?!/)([^"]*)"')
+# The home page's search box asks the app; the copy searches with the header's instead.
+_APP_SEARCH = re.compile(r'<form class="dx-home-search".*?</form>\s*', re.S)
 _VIDEO = re.compile(r"<video\b[^>]*>.*?</video>", re.S)
 
 
@@ -241,6 +243,7 @@ def offline_page(text: str, rel: str, online: str) -> str:
         link = posixpath.relpath(path, folder or ".")
         return f'{match[1]}="{link}{qsep}{query}{sep}{rest}"'
 
+    text = _APP_SEARCH.sub("", text)
     text = _APP_LINK.sub(app_note, text)
     text = _ABSOLUTE.sub(relative, text)
     return text.replace("<html ", f'<html data-dx-online="{html.escape(online)}" ', 1)

@@ -34,11 +34,13 @@ if [ "$mode" = test ]; then
 fi
 if [ "$mode" = test ] || [ "$mode" = stack ]; then
   # The production stack (scripts/stack.sh, tests/test_stack.py): the nginx sample
-  # (deploy/nginx.conf) with a self-signed certificate, and a private redis-server that
-  # holds the rate limits every gunicorn worker counts against.
+  # (deploy/nginx.conf) with a self-signed certificate, a private redis-server that
+  # holds the rate limits every gunicorn worker counts against, and a private PostgreSQL
+  # server (initdb, pg_ctl) that the fault tests may restart.
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
   command -v openssl >/dev/null || missing+=(openssl)
   command -v redis-server >/dev/null || missing+=(redis-server)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 fi
 apt_install "${missing[@]}"
 

@@ -1,14 +1,17 @@
 """The production stack on this machine, for trying and testing what operators run:
 Debian's nginx with deploy/nginx.conf on https://127.0.0.1:8443 (self-signed), gunicorn with
-deploy/gunicorn.conf.py, the machine's PostgreSQL (a database of its own) and a private
-redis-server. Run through scripts/stack.sh (`up`, `down`, `status`).
+deploy/gunicorn.conf.py, a private PostgreSQL server (a cluster of its own, so that it can be
+restarted as a fault without touching anyone else's databases) and a private redis-server.
+Run through scripts/stack.sh (`up`, `down`, `status`).
 
 Everything it writes and every process it starts is recorded under the state folder
 (`.stack/`, git-ignored); `down` stops exactly the processes whose pid files are there.
 Settings come from the environment (defaults in brackets): STACK_DIR [.stack], STACK_PORT
 [8443], STACK_HTTP_PORT [8080], STACK_APP_PORT [8001], STACK_REDIS_PORT [6380],
-STACK_DATABASE_URL [postgresql+psycopg://postgres:postgres@127.0.0.1:5432/dangxiao_stack],
-STACK_CONTENT [content]; any DANGXIAO_* variable (SUBMIT_LIMIT, say) reaches the app.
+STACK_PG_PORT [5433] (the private PostgreSQL server), STACK_DATABASE_URL [that server's
+database dangxiao_stack; set it to use another server, which the stack then neither starts
+nor stops], STACK_CONTENT [content]; any DANGXIAO_* variable (SUBMIT_LIMIT, say) reaches
+the app.
 """
 
 from __future__ import annotations
@@ -30,7 +33,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 NGINX_SAMPLE = ROOT / "deploy" / "nginx.conf"
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
-DEFAULT_DATABASE = "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/dangxiao_stack"
+DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:{port}/dangxiao_stack"
+
+
+def pg_program(name: str) -> str:
+    """A PostgreSQL server program (initdb, pg_ctl) of the newest version Debian installed."""
+    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
+                   key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0)
+    if not found:
+        raise SystemExit(f"没有找到 PostgreSQL 的 {name}（scripts/setup.sh 会安装 postgresql）")
+    return str(found[-1])
 
 
 def nginx_binary() -> str:
@@ -101,7 +113,8 @@ class Stack:
     http_port: int = 8080
     app_port: int = 8001
     redis_port: int = 6380
-    database_url: str = DEFAULT_DATABASE
+    pg_port: int = 5433
+    database: str = ""  # STACK_DATABASE_URL; "" = the private server's database
     content: Path = ROOT / "content"
     extra_env: dict[str, str] = field(default_factory=dict)
 
@@ -113,11 +126,32 @@ class Stack:
                    http_port=int(env.get("STACK_HTTP_PORT", 8080)),
                    app_port=int(env.get("STACK_APP_PORT", 8001)),
                    redis_port=int(env.get("STACK_REDIS_PORT", 6380)),
-                   database_url=env.get("STACK_DATABASE_URL", DEFAULT_DATABASE),
+                   pg_port=int(env.get("STACK_PG_PORT", 5433)),
+                   database=env.get("STACK_DATABASE_URL", ""),
                    content=(ROOT / env.get("STACK_CONTENT", "content")).resolve(),
                    extra_env={k: v for k, v in env.items() if k.startswith("DANGXIAO_")})
 
+    @property
+    def private_pg(self) -> bool:
+        return not self.database
+
+    @property
+    def database_url(self) -> str:
+        return self.database or DEFAULT_DATABASE.format(port=self.pg_port)
+
     # -- where things are ------------------------------------------------------------------
+    @property
+    def pg_data(self) -> Path:
+        """The private server's data folder. It belongs to the postgres user when we are
+        root (PostgreSQL refuses to run as root), so it lives where that user may go: under
+        the system's temporary folder, named after the state folder, and linked from it."""
+        if os.geteuid() != 0:
+            return self.state / "pg"
+        import hashlib
+
+        digest = hashlib.sha256(str(self.state).encode()).hexdigest()[:12]
+        return Path("/tmp") / f"dangxiao-stack-pg-{digest}"
+
     @property
     def site(self) -> Path:
         return self.state / "site"
@@ -160,13 +194,15 @@ class Stack:
     # -- processes ---------------------------------------------------------------------------
     def pid(self, name: str) -> int | None:
         """The pid in STATE/NAME.pid if that process runs and is the program we started."""
-        path = self.state / f"{name}.pid"
+        path = (self.pg_data / "postmaster.pid" if name == "postgres"
+                else self.state / f"{name}.pid")
         try:
             pid = int(path.read_text().split()[0])
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
         except (OSError, ValueError, IndexError):
             return None
-        program = {"nginx": "nginx", "gunicorn": "gunicorn", "redis": "redis-server"}[name]
+        program = {"nginx": "nginx", "gunicorn": "gunicorn", "redis": "redis-server",
+                   "postgres": "postgres"}[name]
         return pid if program in cmdline else None
 
     def worker_pids(self) -> list[int]:
@@ -223,10 +259,62 @@ class Stack:
                        check=True)
         self._wait("redis-server", self.redis_ready)
 
+    def _as_postgres(self, *command: str, **kwargs) -> subprocess.CompletedProcess:
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        return subprocess.run([*prefix, *command], check=True, capture_output=True,
+                              text=True, **kwargs)
+
+    def pg_ready(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.pg_port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def start_postgres(self) -> None:
+        """The private PostgreSQL server: a cluster made once by initdb (trust on
+        127.0.0.1 only, like the machine's), started by pg_ctl on STACK_PG_PORT."""
+        if not self.private_pg or self.pid("postgres"):
+            return
+        data = self.pg_data
+        if not (data / "PG_VERSION").is_file():
+            data.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if os.geteuid() == 0:
+                shutil.chown(data, "postgres", "postgres")
+            self._as_postgres(pg_program("initdb"), "-D", str(data), "-U", "postgres",
+                              "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
+        link = self.state / "pg"
+        if data != link and not link.is_symlink():
+            link.symlink_to(data)
+        log = data / "server.log"
+        self._as_postgres(pg_program("pg_ctl"), "-D", str(data), "-l", str(log), "-w",
+                          "-t", "60", "-o",
+                          f"-p {self.pg_port} -c listen_addresses=127.0.0.1 "
+                          f"-c unix_socket_directories={data} -c fsync=on", "start")
+        self._wait("PostgreSQL", self.pg_ready)
+
+    def restart_postgres(self, mode: str = "fast") -> None:
+        """pg_ctl restart: every connection ends; the server is back when this returns."""
+        self._as_postgres(pg_program("pg_ctl"), "-D", str(self.pg_data), "-m", mode, "-w",
+                          "-t", "60", "-l", str(self.pg_data / "server.log"), "-o",
+                          f"-p {self.pg_port} -c listen_addresses=127.0.0.1 "
+                          f"-c unix_socket_directories={self.pg_data}", "restart")
+        self._wait("PostgreSQL", self.pg_ready)
+
+    def stop_postgres(self) -> bool:
+        if not self.private_pg or not self.pid("postgres"):
+            return False
+        self._as_postgres(pg_program("pg_ctl"), "-D", str(self.pg_data), "-m", "fast", "-w",
+                          "stop")
+        return True
+
     def ensure_database(self) -> None:
         if not self.database_url.startswith("postgresql"):
             return
-        subprocess.run(["bash", str(ROOT / "scripts" / "postgres.sh")], check=True)
+        if self.private_pg:
+            self.start_postgres()
+        else:
+            subprocess.run(["bash", str(ROOT / "scripts" / "postgres.sh")], check=True)
         from sqlalchemy import create_engine, text
         from sqlalchemy.engine import make_url
 
@@ -293,7 +381,8 @@ class Stack:
         return True
 
     def down(self) -> list[str]:
-        return [name for name in ("nginx", "gunicorn", "redis") if self.stop(name)]
+        stopped = [name for name in ("nginx", "gunicorn", "redis") if self.stop(name)]
+        return stopped + (["postgres"] if self.stop_postgres() else [])
 
     def describe(self) -> str:
         def state(name: str) -> str:
@@ -307,7 +396,9 @@ class Stack:
 表单应用（gunicorn）: http://127.0.0.1:{self.app_port}/app/  {state("gunicorn")}
   工作进程 {workers}
   日志 {self.state / 'gunicorn.log'}
-数据库: {self.database_url}
+数据库: {self.database_url}{
+    f"（本栈自己的 PostgreSQL 服务器，{state('postgres')}，数据在 {self.pg_data}）"
+    if self.private_pg else "（外部服务器，本栈不启停）"}
 限流计数（redis-server）: 127.0.0.1:{self.redis_port}   {state('redis')}
 状态文件: {self.state}
 停止: bash scripts/stack.sh down"""
@@ -326,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.action == "down":
         stopped = stack.down() if stack.state.is_dir() else []
         print("已停止: " + ("、".join(stopped) if stopped else "没有在运行的部分"))
-        print(f"PostgreSQL 服务器是本机的，没有停止；状态文件仍在 {stack.state}")
+        print(f"数据和状态文件仍在 {stack.state}，下次 up 接着用")
     else:
         print(stack.describe())
     return 0

@@ -417,9 +417,17 @@ def confirm_public(app, editor, code, **edits):
 
 
 # -- the production stack (scripts/stack.sh) ---------------------------------------------
-def stack_env(base: Path, database: str, **extra: str) -> dict[str, str]:
+def stack_env(base: Path, database: str | None, **extra: str) -> dict[str, str]:
     """The environment for scripts/stack.sh: state under base, ports of its own (never the
-    default 8443), and a fresh PostgreSQL database of that name beside the tests'."""
+    defaults). With a database name, a fresh database of that name on the machine's
+    PostgreSQL beside the tests'; with None, the stack's own private PostgreSQL server (on
+    a port of its own), which a test may restart."""
+    ports = {"STACK_DIR": str(base / "state"), "STACK_PORT": str(free_port()),
+             "STACK_HTTP_PORT": str(free_port()), "STACK_APP_PORT": str(free_port()),
+             "STACK_REDIS_PORT": str(free_port()), "STACK_PG_PORT": str(free_port())}
+    env = {k: v for k, v in os.environ.items() if k != "STACK_DATABASE_URL"}
+    if database is None:
+        return {**env, **ports, **extra}
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -428,8 +436,5 @@ def stack_env(base: Path, database: str, **extra: str) -> dict[str, str]:
     with engine.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
     engine.dispose()
-    return {**os.environ, "STACK_DIR": str(base / "state"), "STACK_PORT": str(free_port()),
-            "STACK_HTTP_PORT": str(free_port()), "STACK_APP_PORT": str(free_port()),
-            "STACK_REDIS_PORT": str(free_port()),
-            "STACK_DATABASE_URL": url.set(database=database).render_as_string(
-                hide_password=False), **extra}
+    return {**env, **ports, "STACK_DATABASE_URL": url.set(database=database).render_as_string(
+        hide_password=False), **extra}

@@ -108,3 +108,39 @@ def test_crash_between_files_and_database_exports_once(publishing):
     with app.app_context():
         assert publish.pending_count(db.session()) == 0
     assert not list(content.rglob(".*.yaml.*"))  # no temporary files left behind
+
+
+def test_publish_on_a_built_site_rebuilds_only_the_new_pages(publishing):
+    """With the site already built, Publish puts the article in by the quick build: the
+    pages not rebuilt are the same files (same inodes), the new page is served, listed
+    and found by /app/search, and every page has its search row."""
+    import sqlite3
+
+    from werkzeug.test import Client
+
+    from forms_app.combined import combined
+    from generator.build import build_site
+    from generator.site_search import INDEX_FILE
+
+    app, editor, repo = publishing
+    app.config["FULL_BUILD_AFTER_PUBLISH"] = False  # the quick build's site is looked at
+    site = Path(app.config["SITE_DIR"])
+    build_site(repo / "content", site)
+    untouched = (site / "guides" / "dues.html").stat().st_ino
+    vcode, _, _ = prepare(app, editor)
+    editor.post("/app/editor/publish")
+    app.extensions["dx_rebuild"].join(timeout=300)
+    assert "成功，2 条已上线" in editor.get("/app/editor/").get_data(as_text=True)
+    voice_item = item_by_code(app, vcode)
+    page = voice_item.published_path.removesuffix(".yaml") + ".html"
+    assert (site / "guides" / "dues.html").stat().st_ino == untouched
+
+    client = Client(combined(site, app))
+    assert "工地上休息的时候" in client.get(f"/{page}").get_data(as_text=True)
+    assert Path(page).name in client.get("/voices/").get_data(as_text=True)
+    results = client.get("/app/search?q=工地上的党课").get_data(as_text=True)
+    assert f'class="search-hit" href="/{page}"' in results
+    db = sqlite3.connect(site / INDEX_FILE)
+    rows = db.execute("SELECT count(*) FROM pages").fetchone()[0]
+    db.close()
+    assert rows == sum(1 for p in site.rglob("*.html") if p.name != "404.html")

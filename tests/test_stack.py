@@ -10,6 +10,7 @@ import http.client
 import os
 import random
 import re
+import shutil
 import signal
 import ssl
 import subprocess
@@ -17,7 +18,7 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-from conftest import PG_URL, stack_env
+from conftest import stack_env
 
 from bench.fault_bench import (
     APP_DOWN,
@@ -45,14 +46,15 @@ def stack_sh(env: dict[str, str], *args: str) -> str:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory):
     base = tmp_path_factory.mktemp("stack")
-    database = (PG_URL.rsplit("/", 1)[1] + "_stack")[:60]
-    env = stack_env(base, database, DANGXIAO_SUBMIT_LIMIT="3 per minute")
+    # The stack's own PostgreSQL server, so that the faults can restart it for real.
+    env = stack_env(base, None, DANGXIAO_SUBMIT_LIMIT="3 per minute")
     printed = stack_sh(env, "up")
     running = Stack.from_env(env)
     running.printed = printed
     running.env = env
     yield running
     stack_sh(env, "down")
+    shutil.rmtree(running.pg_data, ignore_errors=True)  # the private server's data
 
 
 def get(stack: Stack, path: str, source: str = "127.0.0.1", method: str = "GET",
@@ -70,11 +72,11 @@ def test_up_says_where_everything_is_and_is_idempotent(stack: Stack):
     for line in (f"https://127.0.0.1:{stack.port}/", "bash scripts/stack.sh down",
                  f"127.0.0.1:{stack.redis_port}", stack.database_url):
         assert line in stack.printed
-    before = {name: stack.pid(name) for name in ("nginx", "gunicorn", "redis")}
+    before = {name: stack.pid(name) for name in ("nginx", "gunicorn", "redis", "postgres")}
     assert all(before.values()) and len(stack.worker_pids()) == 2
     again = stack_sh(stack.env, "up", "--no-build")
     assert {name: stack.pid(name) for name in before} == before
-    assert again.count("运行中") == 3
+    assert again.count("运行中") == 4
 
 
 def test_gzip_static_serves_the_built_twins(stack: Stack):
@@ -199,19 +201,23 @@ def test_faults_under_a_stream_of_submissions_lose_no_acknowledged_one(
     print()
     print(table(results))
     assert [r.phase for r in results] == ["worker_kill9", "app_kill9", "postgres_terminate",
-                                          "redis_stopped", "sqlite_disk_full"]
+                                          "postgres_restart", "redis_stopped",
+                                          "sqlite_disk_full"]
     expected = {"worker_kill9": {APP_DOWN}, "app_kill9": {APP_DOWN},
-                # A request whose connection is cut mid-transaction: the app's 503, not saved.
-                "postgres_terminate": {NOT_SAVED}, "redis_stopped": {NOT_SUBMITTED},
-                "sqlite_disk_full": {APP_DOWN, NOT_SAVED}}
+                # A request whose connection is cut mid-transaction, or that comes while the
+                # server restarts: the app's 503, not saved.
+                "postgres_terminate": {NOT_SAVED}, "postgres_restart": {NOT_SAVED},
+                "redis_stopped": {NOT_SUBMITTED}, "sqlite_disk_full": {APP_DOWN, NOT_SAVED}}
     for r in results:
         assert r.acknowledged >= 6, r  # before and after the fault
         assert r.found == r.acknowledged, r
         # Every refusal is one of the Chinese pages that say nothing was saved.
         assert r.said <= expected[r.phase], r
-    redis = results[3]
+    restart = results[3]
+    assert "restarted" in restart.note
+    redis = results[4]
     assert redis.refused["503"] >= 1 and NOT_SUBMITTED in redis.note
-    disk = results[4]
+    disk = results[5]
     assert disk.refused["503"] >= 3
     # The stack serves again as before.
     assert len(stack.worker_pids()) == 2
@@ -220,12 +226,12 @@ def test_faults_under_a_stream_of_submissions_lose_no_acknowledged_one(
 
 def test_down_stops_what_it_started_and_nothing_else(stack: Stack):
     pids = [stack.pid("nginx"), stack.pid("gunicorn"), stack.pid("redis"),
-            *stack.worker_pids()]
+            stack.pid("postgres"), *stack.worker_pids()]
     assert all(pids)
     bystander = subprocess.Popen(["sleep", "60"])  # not the stack's: stays
     try:
         printed = stack_sh(stack.env, "down")
-        assert re.search("已停止: nginx、gunicorn、redis", printed), printed
+        assert re.search("已停止: nginx、gunicorn、redis、postgres", printed), printed
         for pid in pids:
             assert not Path(f"/proc/{pid}").exists() or \
                 Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z"), pid

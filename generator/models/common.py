@@ -90,7 +90,7 @@ def duration_seconds(value: str) -> int:
 
 @dataclass(frozen=True)
 class MediaFacts:
-    """What the build read from a media file itself (generator/build.py, read_media)."""
+    """What the build read from a media file itself (generator/media.py, read_media)."""
 
     seconds: float | None = None
     width: int | None = None  # a video's size as shown, rotation and pixel shape applied
