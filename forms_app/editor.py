@@ -332,6 +332,9 @@ def publish_confirm():
 def publish_now():
     result = publish.publish(db.session(), current_user.username, client_ip())
     current_app.extensions.pop("dx_counts", None)
+    if result.push_error:  # CONTENT_REMOTE: nothing published, everything still pending
+        flash(result.push_error, "error")
+        return redirect(url_for("editor.queue"), 303)
     done = len(result.files) + len(result.removed)
     if done and result.rebuilding:
         flash(f"已写入 {len(result.files)} 条" + (f"、撤下 {len(result.removed)} 条"

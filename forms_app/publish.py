@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from flask import Flask, current_app
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from forms_app import audit, basis_pick, moderation
+from forms_app import audit, basis_pick, content_git, moderation
 from forms_app.lessons import content_dir
 from forms_app.models import AuditEntry, Submission, utcnow
 from forms_app.states import QUESTION, VOICE
@@ -72,6 +71,8 @@ class PublishResult:
     commit: str | None = None
     git_error: str | None = None
     rebuilding: bool = False
+    # With CONTENT_REMOTE: why nothing was published (the items stay pending), in Chinese.
+    push_error: str | None = None
 
 
 class _BlockDumper(yaml.SafeDumper):
@@ -203,8 +204,19 @@ def _forget_removed(session: Session, removed: list[str], editor: str, ip: str |
 
 def publish(session: Session, editor: str, ip: str | None) -> PublishResult:
     root = content_dir().resolve()
-    items = session.scalars(select(Submission).where(_PENDING).order_by(Submission.id)).all()
+    with content_git.locked(root):
+        return _publish(session, root, current_app.config.get("CONTENT_REMOTE") or "",
+                        editor, ip)
+
+
+def _publish(session: Session, root: Path, remote: str, editor: str,
+             ip: str | None) -> PublishResult:
     result = PublishResult()
+    if remote:  # first what the other servers published, so this commit goes on top of it
+        result.push_error = content_git.pull(root, remote)
+        if result.push_error:
+            return result
+    items = session.scalars(select(Submission).where(_PENDING).order_by(Submission.id)).all()
     written: list[tuple[int, int, str]] = []
     for item in items:
         rel, text, reasons = _checked(root, item)
@@ -217,8 +229,14 @@ def publish(session: Session, editor: str, ip: str | None) -> PublishResult:
         written.append((item.id, item.version, rel))
     result.removed = _remove_erased(session, root)
     if result.files or result.removed:
-        result.commit, result.git_error = git_commit(root, result.files + result.removed,
-                                                     editor)
+        result.commit, result.git_error = content_git.commit(
+            root, result.files + result.removed, editor)
+        if remote:  # recorded as published only once it is on the remote
+            result.push_error = result.git_error or content_git.push(root, remote)
+            if result.push_error:
+                result.commit = None
+                return result
+            result.commit = content_git.head(root)  # a rebase may have moved it
         _forget_removed(session, result.removed, editor, ip)
         audit.record(session, editor, "export", ip=ip, detail=(
             f"{len(result.files)} files, {len(result.removed)} removed, "
@@ -235,14 +253,23 @@ def publish(session: Session, editor: str, ip: str | None) -> PublishResult:
 def take_down(session: Session, ip: str | None) -> list[str]:
     """At once, when a member erases an item that is on the site: its file leaves content/
     (and git, committed as the site itself) and the site is rebuilt. An editor's Publish
-    would do the same later; a member who asked to be deleted should not wait for one."""
+    would do the same later; a member who asked to be deleted should not wait for one.
+    With CONTENT_REMOTE, a removal that does not reach the remote stays pending for the
+    next Publish."""
     root = content_dir().resolve()
-    removed = _remove_erased(session, root)
-    if removed:
-        git_commit(root, removed, TAKE_DOWN_ACTOR)
+    remote = current_app.config.get("CONTENT_REMOTE") or ""
+    with content_git.locked(root):
+        if remote and content_git.pull(root, remote):
+            return []
+        removed = _remove_erased(session, root)
+        if not removed:
+            return []
+        _, error = content_git.commit(root, removed, TAKE_DOWN_ACTOR)
+        if remote and (error or content_git.push(root, remote)):
+            return []
         _forget_removed(session, removed, TAKE_DOWN_ACTOR, ip)
-        if current_app.config["REBUILD_AFTER_PUBLISH"]:
-            rebuild_in_background(root, [], TAKE_DOWN_ACTOR, ip)
+    if current_app.config["REBUILD_AFTER_PUBLISH"]:
+        rebuild_in_background(root, [], TAKE_DOWN_ACTOR, ip)
     return removed
 
 
@@ -321,42 +348,6 @@ def _rebuild_failed(session: Session, editor: str, ip: str | None,
                         .execution_options(synchronize_session=False))
     audit.record(session, editor, "rebuild_failed", ip=ip, detail=message[:500])
     session.commit()
-
-
-def _git(root: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    # An argument list, never a shell: titles and names cannot become commands.
-    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
-                          text=True, env=env, timeout=60).stdout.strip()
-
-
-def git_commit(root: Path, files: list[str], editor: str) -> tuple[str | None, str | None]:
-    """Commit the published files (only those) as the editor; (sha, error)."""
-    try:
-        top = Path(_git(root, "rev-parse", "--show-toplevel"))
-    except (subprocess.CalledProcessError, FileNotFoundError):
-        return None, None  # content/ is not in a git work tree: nothing to commit
-    paths = [str((root / f).resolve().relative_to(top)) for f in files]
-    removed = [p for f, p in zip(files, paths, strict=True) if not (root / f).exists()]
-    env = {**os.environ, "GIT_AUTHOR_NAME": editor,
-           "GIT_AUTHOR_EMAIL": f"{editor}@editors.dangxiao.invalid",
-           "GIT_COMMITTER_NAME": "网上党校", "GIT_COMMITTER_EMAIL": "forms@dangxiao.invalid"}
-    try:
-        kept = [p for p in paths if p not in removed]
-        if kept:
-            _git(top, "add", "--", *kept)
-        if removed:  # erased by their members: the deletion is committed too
-            _git(top, "rm", "-q", "--cached", "--ignore-unmatch", "--", *removed)
-        staged = subprocess.run(["git", "-C", str(top), "diff", "--cached", "--quiet", "--",
-                                 *paths], capture_output=True, timeout=60)
-        if staged.returncode == 0:
-            return _git(top, "rev-parse", "HEAD"), None  # already committed by a re-run
-        message = (f"发布 {len(kept)} 条、撤下 {len(removed)} 条：流动党员之声与政策问答\n\n"
-                   + "\n".join(paths))
-        _git(top, "commit", "-q", "-m", message, "--", *paths, env=env)
-        return _git(top, "rev-parse", "HEAD"), None
-    except subprocess.CalledProcessError as exc:
-        log.error("git commit of published files failed: %s", exc.stderr)
-        return None, (exc.stderr or str(exc)).strip()[:200]
 
 
 def rebuild_in_background(content: Path, written: list[tuple[int, int, str]], editor: str,

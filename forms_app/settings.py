@@ -36,6 +36,10 @@ SETTINGS: tuple[Setting, ...] = (
             "built site that Publish rebuilds and /app/search reads; empty means the "
             "project's site/"),
     Setting("REBUILD_AFTER_PUBLISH", True, "rebuild the site in the background after Publish"),
+    Setting("CONTENT_REMOTE", "",
+            "git remote (a name in the content checkout, or a URL) that Publish pulls from "
+            "(--rebase) before it writes and pushes to after it commits; empty means commit "
+            "locally only. See docs/scaling.md"),
     Setting("FULL_BUILD_AFTER_PUBLISH", True,
             "after Publish put the new pages in (seconds), then rebuild the whole site so "
             "every page's navigation lists them; off: only the new pages"),
