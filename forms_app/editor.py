@@ -64,20 +64,24 @@ def admin_required(view):
     return wrapped
 
 
-COUNTS_SECONDS = 10
+COUNTS_SECONDS = 60
 
 
 def _counts(s: Session) -> tuple[dict[tuple[str, str], int], int]:
     """Counts per kind and state, and how many items Publish would export. Counting a
-    million rows takes a while, so each worker recounts at most every COUNTS_SECONDS
-    (and after its own actions); the list below them is always live."""
+    million rows takes a while, so each worker keeps its last count while nothing has
+    happened since: every editor's action writes an audit row and every submission a row,
+    so the newest of each (two primary-key lookups) tells any worker, not only the one that
+    acted, that its counts are stale. At most COUNTS_SECONDS old otherwise (a purge)."""
+    changed = (s.scalar(select(func.max(AuditEntry.id))),
+               s.scalar(select(func.max(Submission.id))))
     cached = current_app.extensions.get("dx_counts")
-    if cached and time.monotonic() - cached[0] < COUNTS_SECONDS:
-        return cached[1]
+    if cached and cached[1] == changed and time.monotonic() - cached[0] < COUNTS_SECONDS:
+        return cached[2]
     rows = s.execute(select(Submission.kind, Submission.state, func.count())
                      .group_by(Submission.kind, Submission.state)).all()
     result = ({(kind, state): n for kind, state, n in rows}, publish.pending_count(s))
-    current_app.extensions["dx_counts"] = (time.monotonic(), result)
+    current_app.extensions["dx_counts"] = (time.monotonic(), changed, result)
     return result
 
 

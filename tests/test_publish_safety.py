@@ -184,3 +184,25 @@ def test_erasing_a_published_article_takes_it_off_the_site_and_out_of_every_reco
         details = " ".join(e.detail or "" for e in db.session().scalars(select(AuditEntry)))
     for word in ("张三", "党费可以按月", "工地上休息", "老李"):
         assert word not in details, word
+
+
+def test_another_worker_counts_what_one_worker_approved(tmp_path, database_url):
+    """gunicorn runs two workers: the queue's counts kept by one must not hide from the
+    editor what was just approved through the other (发布到网站（0 条待发布）)."""
+    from conftest import add_user, login, make_app
+
+    (tmp_path / "instance").mkdir(exist_ok=True)  # where the SQLite variant's file lives
+    first = make_app(tmp_path / "a", database_url)
+    second = make_app(tmp_path / "b", database_url)
+    try:
+        add_user(first, "编辑甲", role="editor")
+        on_first, on_second = first.test_client(), second.test_client()
+        login(on_first, "编辑甲")
+        login(on_second, "编辑甲")
+        code = code_of(voice(first.test_client(), body=ARTICLE * 2))
+        assert "发布到网站（0 条待发布）" in on_first.get("/app/editor/").get_data(as_text=True)
+        _approve(on_second, second, code)  # the other worker
+        assert "发布到网站（1 条待发布）" in on_first.get("/app/editor/").get_data(as_text=True)
+    finally:
+        db.close(first)
+        db.close(second)
