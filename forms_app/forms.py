@@ -123,7 +123,7 @@ class VoiceForm(Honeypot, Form):
     author = StringField("署名", filters=VISIBLE, validators=[
         required("请填写署名，可以是化名，如“在深圳的一名流动党员”。"),
         Length(max=40, message="署名请控制在 40 字以内。")])
-    body = TextAreaField("正文（可以用 **加粗**、列表、链接）", filters=VISIBLE, validators=[
+    body = TextAreaField("正文（50 到 20000 字）", filters=VISIBLE, validators=[
         required("请填写正文。"), Length(min=50, max=20000, message="正文请写 50 到 20000 字。")])
     consent = BooleanField("我同意文章经编辑审核后以上述署名在网上党校公开发表，并可随时撤回",
                            validators=[required("投稿须同意公开发表，请勾选。")])
@@ -218,6 +218,7 @@ class RegisterForm(Honeypot, Form):
 
 
 class LoginForm(Form):
+    summary_title = "还没有登录"
     username = StringField("用户名", render_kw=USERNAME,
                            validators=[required("请填写用户名。")])
     password = PasswordField("密码", render_kw=CURRENT_PASSWORD,
@@ -236,6 +237,7 @@ class PasswordForm(Form):
 
 
 class LookupForm(Form):
+    summary_title = "还没有查询"  # the top of the page sent back (_macros.error_summary)
     code = StringField("查询码", validators=[required("请填写查询码。")])
     submit = SubmitField("查询")
 

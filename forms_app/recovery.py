@@ -226,6 +226,7 @@ def show_reset_code():
 
 # -- the reset page --------------------------------------------------------------------------
 class RecoverForm(Form):
+    summary_title = "还没有重设密码"
     username = StringField("用户名", render_kw=USERNAME, validators=[required("请填写用户名。")])
     code = StringField("恢复码或重设码", render_kw={"autocomplete": "off",
                                                  "autocapitalize": "characters",

@@ -520,8 +520,8 @@ HALF_WIDTH_BRACKET = re.compile(r"[\u4e00-\u9fff]\(|\([\u4e00-\u9fff]|\)[\u4e00-
 def test_article_body_label_says_what_a_member_can_do(client):
     page = client.get("/app/voice").get_data(as_text=True)
     label = re.search(r'<label for="body">([^<]*)</label>', page)[1]
-    assert label == "正文（可以用 **加粗**、列表、链接）"
-    assert "Markdown" not in visible_text(page)
+    assert label == "正文（50 到 20000 字）"  # the length asked for, before sending
+    assert "Markdown" not in visible_text(page) and "https://网址" not in visible_text(page)
 
 
 def test_member_and_editor_pages_speak_chinese(app, client, editor):
@@ -603,6 +603,8 @@ def test_phone_tracking_page_has_no_blank_gaps_and_keeps_code_groups_whole(live,
         assert re.fullmatch(r"[A-Z0-9]{4}(-[A-Z0-9]{4}){3}", text), text
         for start in range(0, 19, 5):  # each group with its dash on one line
             assert len({top for _, top in tops[start:start + 5]}) == 1, tops
+        # and at 360 px the whole code on one line: none of it is missed when copied by hand
+        assert len({top for _, top in tops}) == 1, tops
         assert page.evaluate("() => { const c = document.getElementById('tracking-code');"
                              " return c.scrollWidth <= c.clientWidth; }")
         page = open_page(context, f"{base}/app/ask/{qcode}")
@@ -740,3 +742,9 @@ def test_study_form_from_a_lesson_starts_with_its_time_and_online(live):
     assert "自测：答对 1/2 题" in html
     plain = client.get("/app/study").get_data(as_text=True)
     assert "已选好" not in plain and not re.search(r'id="minutes"[^>]*value="\d', plain)
+
+
+def test_a_lookup_sent_back_says_nothing_was_looked_up_not_saved(live):
+    app, _ = live
+    page = app.test_client().post("/app/track", data={"code": ""}).get_data(as_text=True)
+    assert "还没有查询：有 1 处需要修改" in page and "还没有保存" not in page
