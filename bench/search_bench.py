@@ -341,12 +341,52 @@ HEADER = ("| site | pages | engine | build s | index | open search + first query
           "| --- | --- | --- | --- | --- | --- | --- | --- |")
 
 
+def relevance_only(sizes: str, write: bool) -> int:
+    """The relevance table asked of the app's index (generator/site_search.Index, the code
+    /app/search runs) at each size: a whole build per size, no browser."""
+    from generator.build import build_site
+    from generator.site_search import INDEX_FILE, Index
+
+    lines = ["| pages | build s | relevance (expected page in top 3) | missed |",
+             "| --- | --- | --- | --- |"]
+    for extra in (int(s) for s in sizes.split(",")):
+        with tempfile.TemporaryDirectory() as tmp:
+            content = make_content(Path(tmp), extra)
+            started = time.perf_counter()
+            built = build_site(content, Path(tmp) / "site", work=Path(tmp) / "docs")
+            took = time.perf_counter() - started
+            index = Index(built.out / INDEX_FILE)
+            try:
+                found = {q: [h.path for h in index.search(q).hits]
+                         for q in dict.fromkeys(q for q, _ in table())}
+                pages = index.pages
+            finally:
+                index.close()
+        passed, missed = ranks(found)
+        lines.append(f"| {pages:,} | {took:.0f} | {passed}/{len(table())} | "
+                     f"{', '.join(missed) or '—'} |")
+        print(lines[-1], flush=True)
+    if write:
+        write_section("Search relevance by size", "\n".join([
+            f"Command: `.venv/bin/python bench/search_bench.py --relevance-only --sizes "
+            f"{sizes}`: the relevance table of tests/test_search_ranking.py asked of the "
+            "app's index (the code /app/search runs) after a whole build of the sample plus "
+            "that many synthetic items. Build seconds depend on what else the machine runs.",
+            "", *lines]))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="0,3000,10000",
                         help="synthetic items added to the sample (0 = the sample alone)")
     parser.add_argument("--no-results", action="store_true")
+    parser.add_argument("--relevance-only", action="store_true",
+                        help="only the app's relevance at each size (no browser, no "
+                             "Material or Pagefind): the section 'Search relevance by size'")
     args = parser.parse_args()
+    if args.relevance_only:
+        return relevance_only(args.sizes, write=not args.no_results)
     from playwright.sync_api import sync_playwright
 
     rows, notes = [], []

@@ -1,7 +1,8 @@
 """Publish: approved articles and confirmed answers become YAML in content/, one git
 commit with the editor as author, then a background rebuild of the site: first only the
 pages that changed (generator/quick_build.py, seconds at 3,000 pages), then, with
-FULL_BUILD_AFTER_PUBLISH, the whole site so every page's navigation lists the new ones.
+FULL_BUILD_AFTER_PUBLISH, the whole site so every page's navigation lists the new ones,
+once FULL_BUILD_DELAY seconds have passed without another Publish.
 
 Idempotent by construction: an item's file name comes from its id and arrival date only,
 files are replaced atomically, and an item is marked published only once its page is in
@@ -326,7 +327,35 @@ def _rebuild(app: Flask, content: Path, out: Path, written: list[tuple[int, int,
         finally:
             session.close()
         if built.quick and app.config["FULL_BUILD_AFTER_PUBLISH"]:
-            _reconcile(content, out)
+            _schedule_reconcile(content, out, float(app.config["FULL_BUILD_DELAY"]))
+
+
+# The whole-site rebuild waits for FULL_BUILD_DELAY seconds without a Publish (in this
+# process): it holds the build lock for the length of a whole build (~40 s at 3,000 pages),
+# and a Publish that came meanwhile would wait behind it.
+_pending: dict[Path, threading.Timer] = {}
+_pending_lock = threading.Lock()
+
+
+def _schedule_reconcile(content: Path, out: Path, delay: float) -> None:
+    if delay <= 0:
+        _reconcile(content, out)
+        return
+    with _pending_lock:
+        waiting = _pending.pop(out, None)
+        if waiting is not None:
+            waiting.cancel()  # not started yet: one whole build after the last publish
+        timer = threading.Timer(delay, _reconcile_later, args=(content, out))
+        timer.name, timer.daemon = "dangxiao-full-build", True
+        _pending[out] = timer
+        timer.start()
+
+
+def _reconcile_later(content: Path, out: Path) -> None:
+    with _pending_lock:
+        if _pending.get(out) is threading.current_thread():
+            del _pending[out]
+    _reconcile(content, out)
 
 
 def _reconcile(content: Path, out: Path) -> None:

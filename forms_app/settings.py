@@ -43,6 +43,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FULL_BUILD_AFTER_PUBLISH", True,
             "after Publish put the new pages in (seconds), then rebuild the whole site so "
             "every page's navigation lists them; off: only the new pages"),
+    Setting("FULL_BUILD_DELAY", 120,
+            "seconds of quiet after the last Publish before that whole-site rebuild starts "
+            "(a Publish meanwhile starts the wait again), so that publishes in a row each "
+            "take seconds instead of waiting behind it; 0: at once"),
     Setting("RATELIMIT_STORAGE_URI", "swept-memory://",
             "Flask-Limiter storage: swept-memory:// counts in each process; give several "
             "workers a shared one, e.g. redis://127.0.0.1:6379"),

@@ -273,6 +273,7 @@ def make_app(tmp_path: Path, url: str, **config: Any):
         "SECRET_KEY": "test-secret-key-of-enough-length-000", "WTF_CSRF_ENABLED": False,
         "SUBMIT_LIMIT": "1000 per minute", "LOGIN_LIMIT": "1000 per minute",
         "LOOKUP_LIMIT": "1000 per minute", "REBUILD_AFTER_PUBLISH": False,
+        "FULL_BUILD_DELAY": 0,
         "CONTENT_DIR": str(DEFAULT_CONTENT), **config})
     migrate.upgrade(url)
     return app

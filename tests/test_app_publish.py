@@ -144,3 +144,44 @@ def test_publish_on_a_built_site_rebuilds_only_the_new_pages(publishing):
     rows = db.execute("SELECT count(*) FROM pages").fetchone()[0]
     db.close()
     assert rows == sum(1 for p in site.rglob("*.html") if p.name != "404.html")
+
+
+def test_publishes_in_a_row_each_go_in_quickly_and_one_whole_build_follows(publishing,
+                                                                             caplog):
+    """The whole-site rebuild after a Publish holds the build lock for a whole build: it
+    waits for FULL_BUILD_DELAY seconds of quiet, so a second Publish soon after the first
+    goes in by its own quick build, and one whole build follows both."""
+    import logging
+
+    from forms_app import publish
+    from generator.build import build_site
+
+    app, editor, repo = publishing
+    app.config["FULL_BUILD_DELAY"] = 3600  # released by hand below
+    site = Path(app.config["SITE_DIR"])
+    build_site(repo / "content", site)
+    caplog.set_level(logging.INFO, logger="forms_app.publish")
+    member = app.test_client()
+    pages = []
+    for title in ("第一篇：夜班后的一课", "第二篇：工地上的党课"):
+        code = code_of(voice(member, title=title, body=ARTICLE))
+        item = item_by_code(app, code)
+        editor.post(f"/app/editor/item/{item.id}",
+                    data={"action": "approve", "version": item.version})
+        editor.post("/app/editor/publish")
+        app.extensions["dx_rebuild"].join(timeout=300)
+        published = item_by_code(app, code)
+        assert published.state == "published", published.publish_error
+        pages.append(published.published_path.removesuffix(".yaml") + ".html")
+        assert (site / pages[-1]).is_file()
+    # Both went in by quick builds; no whole build has run yet, one is waiting.
+    messages = [r.getMessage() for r in caplog.records]
+    assert "site rebuilt after publish" not in messages
+    assert len([m for m in messages if m.startswith("site updated after publish (")
+                and m.endswith("pages rebuilt)")]) == 2
+    waiting = publish._pending.pop(site)
+    waiting.cancel()  # instead of an hour: run it now, as the timer would
+    publish._reconcile_later(repo / "content", site)
+    assert [r.getMessage() for r in caplog.records].count("site rebuilt after publish") == 1
+    for page in pages:  # still there after the whole build
+        assert (site / page).is_file()
