@@ -233,9 +233,10 @@ class Index:
                     break
         chars = [c for i, c in enumerate(query) if not inside[i] and self.known(c, False)]
         if not words and len(query) > 1:
-            # No word of the site in it (量子力学): its single characters alone would
-            # match unrelated pages and hide the miss from the editors' list.
-            return [(query, False)]
+            # No word of the site in it (点我, 量子力学): its characters in a row, as a
+            # phrase. Each alone would match unrelated pages (every page with 学) and hide
+            # the miss from the editors' list.
+            return [(" ".join(query), False)]
         if not words and not chars:
             return [(query, False)]
         if not words or all(w in self.ignore for w in words):
