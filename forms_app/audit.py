@@ -26,6 +26,7 @@ ACTION_LABELS = {
     "password_reset": "凭恢复码或重设码重设密码", "password_reset_failed": "重设密码未成功",
     "confirm_study": "确认学习记录", "confirm_orglife": "确认组织生活记录",
     "declare_duties": "更新党费和活动证信息", "password": "修改密码", "pair": "结对帮学",
+    "set_mobile": "标记是否流动党员",
     "confirm_public": "确认公开内容", "publish_refused": "未能发布", "unpublish": "从网站撤下",
     "rebuild_ok": "网站重新生成成功", "rebuild_failed": "网站重新生成失败",
     # 结对帮学 (forms_app/pairs): what a study buddy records for a paired member.

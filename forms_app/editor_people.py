@@ -49,6 +49,25 @@ def people():
     return render_template("editor/people.html", members=members, form=ConfirmForm())
 
 
+@bp.post("/people/<int:user_id>/mobile")
+@editor_required
+def set_mobile(user_id: int):
+    """A member is a mobile member (流动党员) or at home, only someone's study buddy: 断线提醒
+    and the ledger count mobile members only."""
+    s = db.session()
+    member = s.get(User, user_id)
+    if member is None or member.role != "member":
+        flash("找不到这个党员。", "error")
+        return redirect(url_for("editor.people"), 303)
+    member.mobile = request.form.get("mobile") == "1"
+    audit.record(s, current_user.username, "set_mobile", ip=client_ip(),
+                 detail=f"user {member.id} mobile={int(member.mobile)}")
+    s.commit()
+    flash(f"已把 {member.username} 标为{'流动党员' if member.mobile else '在家的党员'}。",
+          "success")
+    return redirect(url_for("editor.people"), 303)
+
+
 @bp.get("/audit")
 @admin_required
 def audit_log():

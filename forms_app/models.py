@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -50,6 +51,9 @@ class User(UserMixin, Base):
     # Account recovery without phone or e-mail (forms_app/recovery.py): the hash of the
     # recovery code shown once at registration; NULL once used or never made.
     recovery_hash: Mapped[str | None] = mapped_column(String(255))
+    # A mobile member (流动党员), or a member at home who is only someone's study buddy:
+    # set by an editor; 断线提醒 and the ledger count mobile members only.
+    mobile: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     buddy: Mapped[User | None] = relationship(remote_side=[id])
 

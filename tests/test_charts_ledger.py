@@ -338,3 +338,32 @@ def test_the_target_is_a_setting(tmp_path, database_url):
         assert [c.value for c in sheet[3]][-3:] == [200, 5.0, 0.25]
     finally:
         db.close(app)
+
+
+def test_a_member_at_home_is_left_out_of_the_ledger_and_the_risk_list(app, editor):
+    """A study buddy at home (the seeds' 同一村民小组 party member) is a member too, not a
+    mobile one: once an editor says so, 断线提醒 and the ledger leave them out."""
+    seed_ledger(app)
+    with app.app_context():
+        buddy_id = _uid(db.session(), "帮学人")
+    risk_before = editor.get("/app/editor/risk").get_data(as_text=True)
+    assert "帮学人" in risk_before
+    member = app.test_client()
+    add_user(app, "普通党员")
+    login(member, "普通党员")
+    assert member.post(f"/app/editor/people/{buddy_id}/mobile",
+                       data={"mobile": "0"}).status_code == 403
+    response = editor.post(f"/app/editor/people/{buddy_id}/mobile", data={"mobile": "0"})
+    assert response.status_code == 303
+    page = editor.get("/app/editor/people").get_data(as_text=True)
+    assert "已把 帮学人 标为在家的党员。" in page and "否，在家" in page
+    rows = {r[0] for r in workbook(editor.get(LEDGER))["台账"].iter_rows(min_row=3,
+                                                                        values_only=True)}
+    assert "帮学人" not in rows and "老王" in rows
+    assert "帮学人" not in editor.get("/app/editor/risk").get_data(as_text=True)
+    with app.app_context():
+        s = db.session()
+        assert s.scalar(select(AuditEntry.detail).where(AuditEntry.action == "set_mobile")) \
+            == f"user {buddy_id} mobile=0"
+    editor.post(f"/app/editor/people/{buddy_id}/mobile", data={"mobile": "1"})
+    assert "帮学人" in editor.get("/app/editor/risk").get_data(as_text=True)

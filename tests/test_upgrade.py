@@ -32,7 +32,9 @@ ROWS = fixture_script.ROWS
 
 # Columns added after 0001 whose value in an upgraded row is not NULL.
 NEW_COLUMN_DEFAULTS = {("submissions", "remove_from_site"): False,
-                       ("users", "thought_every_months"): 12}
+                       ("users", "thought_every_months"): 12,
+                       # every member of the first release counts as a mobile member
+                       ("users", "mobile"): True}
 # What migration 0002 rewrites on purpose in the audit log: members by pseudonym
 # (member:<id>) instead of username, and no answer or reason text an editor typed (a
 # fixed reason from the list stays).

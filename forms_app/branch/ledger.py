@@ -76,7 +76,8 @@ def ledger_rows(s: Session, today: date) -> list[LedgerRow]:
     buddy = aliased(User)
     members = s.execute(select(User.id, User.username, buddy.username)
                         .outerjoin(buddy, User.buddy_id == buddy.id)
-                        .where(User.role == "member").order_by(User.username)).all()
+                        .where(User.role == "member", User.mobile.is_(True))
+                        .order_by(User.username)).all()
     ids = [uid for uid, _, _ in members]
     # The same look-ups as the buddy's care list (forms_app/pairs/care.py) and 断线提醒.
     contact = _chunked(lambda chunk: contacts.last_contacts(s, chunk), ids)

@@ -70,7 +70,7 @@ def at_risk(s: Session, today: date, limit: int = LIST_LIMIT) -> list[AtRisk]:
         .outerjoin(last_org, last_org.c.user_id == User.id)
         .outerjoin(last_study, last_study.c.user_id == User.id)
         .outerjoin(last_contact, last_contact.c.user_id == User.id)
-        .where(User.role == "member",
+        .where(User.role == "member", User.mobile.is_(True),
                or_(last_org.c.day.is_(None),
                    last_org.c.day <= today - timedelta(days=RISK_DAYS)))
         .order_by(last_org.c.day.is_not(None), last_org.c.day, User.username)
