@@ -58,17 +58,9 @@ def phases(content: Path, work: Path) -> dict[str, float]:
 
 
 def publish_one(app, base: str, title: str, word: str) -> dict:
-    from forms_app import db, moderation, publish
+    from bench.site_bench import approve_and_publish
 
-    with app.test_request_context("/app/editor/publish", method="POST"):
-        created = moderation.create("voice", {
-            "title": title, "author": "宁波老李", "consent": True,
-            "body": "每天凌晨交班后，我在集装箱堆场的休息室里用手机学一课。" * 4}, "127.0.0.1")
-        session = db.session()
-        moderation.apply(session, created.id, "approve", 1, "bench", "127.0.0.1")
-        session.commit()
-        start = time.perf_counter()
-        result = publish.publish(session, "bench", "127.0.0.1")
+    start, result = approve_and_publish(app, title)
     rel = result.files[0].replace(".yaml", ".html")
     served = listed = found = None
     while time.perf_counter() - start < LIMIT_S and None in (served, listed, found):

@@ -75,6 +75,23 @@ def compare(content: Path, work: Path) -> dict:
     return {"ours_s": ours_s, "default_s": default_s, "ours": ours, "default": default}
 
 
+def approve_and_publish(app, title: str):
+    """A member's article, approved and published through the forms app as an editor's
+    Publish does it: (the moment Publish began, its PublishResult)."""
+    from forms_app import db, moderation, publish
+
+    with app.test_request_context("/app/editor/publish", method="POST"):
+        created = moderation.create("voice", {
+            "title": title, "author": "宁波老李", "consent": True,
+            "body": "每天凌晨交班后，我在集装箱堆场的休息室里用手机学一课。" * 4}, "127.0.0.1")
+        session = db.session()
+        moderation.apply(session, created.id, "approve", created.version, "bench",
+                         "127.0.0.1")
+        session.commit()
+        start = time.perf_counter()
+        return start, publish.publish(session, "bench", "127.0.0.1")
+
+
 def publish_to_visible(work: Path) -> float:
     """Seconds from Publish to the article served with a complete search index."""
     from werkzeug.serving import WSGIRequestHandler, make_server
@@ -83,7 +100,7 @@ def publish_to_visible(work: Path) -> float:
         def log_request(self, *args) -> None:
             pass
 
-    from forms_app import create_app, db, migrate, moderation, publish
+    from forms_app import create_app, db, migrate
     from forms_app.combined import SiteFiles
     from generator.build import build_site
 
@@ -101,15 +118,7 @@ def publish_to_visible(work: Path) -> float:
                          request_handler=Quiet)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     title = "港口夜班的学习时间"
-    with app.test_request_context("/app/editor/publish", method="POST"):
-        created = moderation.create("voice", {
-            "title": title, "author": "宁波老李", "consent": True,
-            "body": "每天凌晨交班后，我在集装箱堆场的休息室里用手机学一课。" * 4}, "127.0.0.1")
-        session = db.session()
-        moderation.apply(session, created.id, "approve", 1, "bench", "127.0.0.1")
-        session.commit()
-        start = time.perf_counter()
-        result = publish.publish(session, "bench", "127.0.0.1")
+    start, result = approve_and_publish(app, title)
     page = f"http://127.0.0.1:{server.server_port}/" + result.files[0].replace(".yaml", ".html")
     index = f"http://127.0.0.1:{server.server_port}/search/search_index.json"
     while time.perf_counter() - start < 300:

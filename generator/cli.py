@@ -25,31 +25,36 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _local_address_warning(content: Path, *, offline: bool) -> str | None:
-    """The note printed while site.yaml's public_url is this machine (content already
-    checked by the build, so the file parses)."""
+def _refused(exc: ContentError, outcome: str) -> int:
+    """Every problem on stdout (file:line:column: field: message), the outcome on stderr."""
+    for problem in exc.problems:
+        print(problem)
+    sys.stdout.flush()
+    print(f"内容有 {len(exc.problems)} 处错误，{outcome}。", file=sys.stderr)
+    return 1
+
+
+def _warn(warnings: list, content: Path, *, offline: bool) -> None:
+    """The build's warnings, then a note while site.yaml's public_url is this machine
+    (content already checked by the build, so the file parses)."""
     import yaml
 
     from generator.offline import local_address_warning
 
+    for warning in warnings:
+        print(warning)
     site = yaml.safe_load((content / "site.yaml").read_text(encoding="utf-8")) or {}
-    return local_address_warning(str(site.get("public_url") or ""), offline=offline)
+    local = local_address_warning(str(site.get("public_url") or ""), offline=offline)
+    if local:
+        print(local, file=sys.stderr)
 
 
 def _build(args: argparse.Namespace) -> int:
     try:
         result = build_site(Path(args.content), Path(args.out))
     except ContentError as exc:
-        for problem in exc.problems:
-            print(problem)
-        sys.stdout.flush()
-        print(f"内容有 {len(exc.problems)} 处错误，未构建；原有网站保持不变。", file=sys.stderr)
-        return 1
-    for warning in result.warnings:
-        print(warning)
-    local = _local_address_warning(Path(args.content), offline=False)
-    if local:
-        print(local, file=sys.stderr)
+        return _refused(exc, "未构建；原有网站保持不变")
+    _warn(result.warnings, Path(args.content), offline=False)
     written = len(result.rendered.written)
     print(f"已构建到 {result.out}({written} 个页面或文件有变化)。", file=sys.stderr)
     return 0
@@ -61,16 +66,8 @@ def _offline(args: argparse.Namespace) -> int:
     try:
         result = build_offline(Path(args.content), Path(args.out), video=not args.no_video)
     except ContentError as exc:
-        for problem in exc.problems:
-            print(problem)
-        sys.stdout.flush()
-        print(f"内容有 {len(exc.problems)} 处错误，未生成离线副本。", file=sys.stderr)
-        return 1
-    for warning in result.warnings:
-        print(warning)
-    local = _local_address_warning(Path(args.content), offline=True)
-    if local:
-        print(local, file=sys.stderr)
+        return _refused(exc, "未生成离线副本")
+    _warn(result.warnings, Path(args.content), offline=True)
     print(f"已生成离线副本 {result.out}：{result.files} 个文件，"
           f"{result.size / 1024 / 1024:.1f} MB（{result.size} 字节）。", file=sys.stderr)
     return 0

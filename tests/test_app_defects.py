@@ -642,17 +642,21 @@ def test_phone_copy_button(live, browser):
         old_webview.close()
 
 
+def sign_in(context, base: str, name: str) -> None:
+    page = context.new_page()
+    page.goto(f"{base}/app/login")
+    page.get_by_label("用户名").fill(name)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/app/me")
+
+
 def test_phone_lesson_picker_shows_whole_names(live, browser):
     app, base = live
     add_user(app, "老王")
     context = browser.new_context(**PHONE)
     try:
-        page = context.new_page()
-        page.goto(f"{base}/app/login")
-        page.get_by_label("用户名").fill("老王")
-        page.get_by_label("密码").fill(PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url("**/app/me")
+        sign_in(context, base, "老王")
         page = open_page(context, f"{base}/app/study?lesson=courses/livelihood/sell-local-produce")
         chosen = page.get_by_label("第3课 当好家乡农产品的“推销员”")
         assert chosen.is_checked()
@@ -678,12 +682,7 @@ def test_phone_form_sent_back_names_its_mistakes_at_the_top(live, browser):
     add_user(app, "老王")
     context = browser.new_context(**PHONE)
     try:
-        page = context.new_page()
-        page.goto(f"{base}/app/login")
-        page.get_by_label("用户名").fill("老王")
-        page.get_by_label("密码").fill(PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url("**/app/me")
+        sign_in(context, base, "老王")
         page = open_page(context, f"{base}/app/study")
         page.get_by_role("button", name="保存学习记录").click()
         summary = page.locator("#error-summary")

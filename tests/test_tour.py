@@ -318,6 +318,8 @@ def test_member_and_editor_tour(product: Product, browser):
     laptop = browser.new_context(**LAPTOP)
     editor_watch = Watch(laptop)
     desk = laptop.new_page()
+    # The editor works from bookmarks (the login page and the queue), not from the home page
+    # a member starts at; every member above only taps.
     desk.goto(base + "/app/login")
     desk.get_by_label("用户名").fill("王编辑")
     desk.get_by_label("密码").fill(EDITOR_PASSWORD)
@@ -358,7 +360,7 @@ def test_member_and_editor_tour(product: Product, browser):
     desk.set_viewport_size(LAPTOP["viewport"])
     desk.get_by_role("button", name="确认公开这些内容").click()
     assert "已确认公开内容" in desk.locator("main").inner_text()
-    desk.goto(base + "/app/editor/")
+    desk.goto(base + "/app/editor/")  # the bookmarked queue
     desk.locator("table.queue a", has_text=ARTICLE_TITLE).click()
     assert desk.locator(".member-text strong", has_text="学完记下来").is_visible()
     desk.get_by_role("button", name="采用", exact=True).click()
