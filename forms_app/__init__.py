@@ -163,6 +163,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pairs.bp)
 
     limiter = Limiter(key_func=client_ip, app=app)
+    # Every limit is a route's own (RATE_LIMITS), checked by its decorator. Flask-Limiter's
+    # before_request hook checks only default, application and meta limits, of which there
+    # are none: it would only cost each request of every page a pass over nothing.
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
     for endpoint, (setting, methods) in RATE_LIMITS.items():
         limit = limiter.limit(lambda s=setting: current_app.config[s], methods=methods)
         app.view_functions[endpoint] = limit(app.view_functions[endpoint])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 
-from conftest import ask, code_of
+from conftest import PG_URL, _fresh_postgres, ask, code_of, make_app
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, select
 
 from forms_app import db, moderation, tracking_code
@@ -70,16 +70,84 @@ def _row(form_key: str | None) -> dict:
             "body": "外出期间怎样参加组织生活？", "category": "组织生活", "form_key": form_key}
 
 
+def _batch(app, items):
+    """One batch through the app's own writer function (on PostgreSQL the one-statement
+    writer on an autocommit connection, as the group writer runs it)."""
+    writer = app.extensions["dx_writer"]
+    with app.app_context(), db.engine().connect() as conn:
+        if writer.single_statement:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            return writer.write(conn, items)
+        with conn.begin():
+            return writer.write(conn, items)
+
+
 def test_one_form_page_sent_twice_in_one_batch_is_one_submission(app):
-    with app.app_context(), db.engine().begin() as conn:
-        first, again, other = moderation.store_submissions(
-            conn, [(_row("page-1"), "1.2.3.4"), (_row("page-1"), "1.2.3.4"),
-                   (_row(None), "5.6.7.8")])
-        later = moderation.store_submissions(conn, [(_row("page-1"), "1.2.3.4")])[0]
+    first, again, other = _batch(app, [(_row("page-1"), "1.2.3.4"),
+                                       (_row("page-1"), "1.2.3.4"), (_row(None), "5.6.7.8")])
+    later = _batch(app, [(_row("page-1"), "1.2.3.4")])[0]
     assert first == again == later and other.code != first.code
     with app.app_context():
         codes = db.session().scalars(select(Submission.code)).all()
     assert sorted(codes) == sorted([first.code, other.code])
+
+
+def test_a_batch_stores_the_same_rows_on_every_database(app):
+    """Each row as the model describes it (defaults for what a form does not name) and one
+    audit row each, with the sender's address."""
+    from forms_app.models import AuditEntry
+
+    row = _row("page-2") | {"name": "李四", "contact": "13800001111"}
+    made = _batch(app, [(row, "10.0.0.7"), (_row(None), None)])
+    with app.app_context():
+        s = db.session()
+        item = s.get(Submission, made[0].id)
+        assert (item.code, item.name, item.contact, item.body) == (
+            made[0].code, "李四", "13800001111", "外出期间怎样参加组织生活？")
+        assert item.remove_from_site is False and item.answer is None
+        assert item.created_at == row["created_at"]
+        audits = s.execute(select(AuditEntry.submission_id, AuditEntry.ip, AuditEntry.actor,
+                                  AuditEntry.to_state, AuditEntry.at)).all()
+    assert sorted(audits, key=lambda a: a[0]) == [
+        (made[0].id, "10.0.0.7", "member", "received", row["created_at"]),
+        (made[1].id, None, "member", "received", made_at(app, made[1].id))]
+
+
+def made_at(app, ident):
+    with app.app_context():
+        return db.session().get(Submission, ident).created_at
+
+
+def test_a_form_page_stored_meanwhile_by_another_server_is_found(tmp_path):
+    """PostgreSQL (on SQLite writers take turns through a file lock: nothing to race).
+    Another server stores the same form page while this batch runs: the batch stores
+    nothing for it, and the member is given the submission the other one stored."""
+    database_url = _fresh_postgres(PG_URL)
+    app = make_app(tmp_path, database_url)
+    other = create_engine(database_url)
+    row = _row("page-3")
+    with other.connect() as conn:
+        tx = conn.begin()
+        conn.execute(Submission.__table__.insert(), row | {"code": "OTHERSERVER00001"})
+        result: list = []
+        racing = threading.Thread(target=lambda: result.append(
+            _batch(app, [(row, "1.2.3.4"), (_row(None), "1.2.3.4")])))
+        racing.start()
+        time.sleep(0.5)  # the batch waits on the other transaction's form_key
+        tx.commit()
+        racing.join(10)
+    other.dispose()
+    # The racing item got no submission (nothing stored twice); the other did.
+    assert result[0][0] is None and result[0][1] is not None
+    with app.app_context():
+        keyed = db.session().scalars(select(Submission.code)
+                                     .where(Submission.form_key == "page-3")).all()
+    assert keyed == ["OTHERSERVER00001"]
+    # create() looks again and gives the member the stored one.
+    with app.test_request_context():
+        fields = {k: v for k, v in row.items() if k in ("body", "category", "form_key")}
+        assert moderation.create("question", fields, "1.2.3.4").code == "OTHERSERVER00001"
+    db.close(app)
 
 
 def test_a_tracking_code_drawn_twice_gets_a_new_one(app, client, monkeypatch):
