@@ -166,7 +166,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Every limit is a route's own (RATE_LIMITS), checked by its decorator. Flask-Limiter's
     # before_request hook checks only default, application and meta limits, of which there
     # are none: it would only cost each request of every page a pass over nothing.
-    app.before_request_funcs[None].remove(limiter._check_request_limit)
+    # (Not there at all when RATELIMIT_ENABLED is off.)
+    hooks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit in hooks:
+        hooks.remove(limiter._check_request_limit)
     for endpoint, (setting, methods) in RATE_LIMITS.items():
         limit = limiter.limit(lambda s=setting: current_app.config[s], methods=methods)
         app.view_functions[endpoint] = limit(app.view_functions[endpoint])

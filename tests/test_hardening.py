@@ -431,3 +431,30 @@ def test_hsts_only_in_production(tmp_path):
     response = prod.test_client().get("/app/healthz")
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
     db.close(prod)
+
+
+def test_limits_hold_with_one_check_a_request_and_can_be_switched_off(tmp_path):
+    """The submission limit is checked once per request by its route (Flask-Limiter's
+    before_request pass over no limits is dropped): the 4th question in a minute is
+    refused and not stored. An operator who switches limiting off (RATELIMIT_ENABLED)
+    still gets an app that starts and stores questions."""
+    from sqlalchemy import func, select
+
+    from forms_app import db
+    from forms_app.models import Submission
+
+    limited = make_app(tmp_path / "a", f"sqlite:///{tmp_path / 'a.sqlite3'}",
+                       SUBMIT_LIMIT="3 per minute")
+    client = limited.test_client()
+    answers = [ask(client, question=f"第 {i} 个问题：党费怎么交？").status_code
+               for i in range(4)]
+    assert answers == [303, 303, 303, 429]
+    with limited.app_context():
+        assert db.session().scalar(select(func.count(Submission.id))) == 3
+    db.close(limited)
+
+    off = make_app(tmp_path / "b", f"sqlite:///{tmp_path / 'b.sqlite3'}",
+                   SUBMIT_LIMIT="1 per minute", RATELIMIT_ENABLED=False)
+    client = off.test_client()
+    assert [ask(client).status_code for _ in range(3)] == [303, 303, 303]
+    db.close(off)
