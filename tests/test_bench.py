@@ -50,3 +50,16 @@ def test_plain_mailbox_of_the_load_bench_checks_csrf_and_stores_durably(tmp_path
     finally:
         plain.Session.remove()
         plain.engine.dispose()
+
+
+def test_publish_bench_approves_and_publishes_through_the_app(tmp_path):
+    """bench/site_bench.py's publish (used by bench/publish_bench.py too) approves a new
+    article at the version it has and publishes it; the site then serves it and its search
+    index lists it (publish_to_visible polls until both, giving up after 300 s)."""
+    sys.path.insert(0, str(BENCH.parent.parent))
+    from bench import site_bench
+
+    seconds = site_bench.publish_to_visible(tmp_path)
+    assert seconds < 300, "the published article was never served and found"
+    assert any("港口夜班的学习时间" in path.read_text(encoding="utf-8")
+               for path in (tmp_path / "content" / "voices").glob("*.yaml"))
