@@ -61,7 +61,11 @@ def publish_one(app, base: str, title: str, word: str) -> dict:
     from bench.site_bench import approve_and_publish
 
     start, result = approve_and_publish(app, title)
-    rel = result.files[0].replace(".yaml", ".html")
+    # This article's file: a Publish also exports again an earlier article whose rebuild
+    # has not yet marked it published (the same bytes, no change in git).
+    content = Path(app.config["CONTENT_DIR"])
+    mine = [f for f in result.files if title in (content / f).read_text(encoding="utf-8")]
+    rel = mine[0].replace(".yaml", ".html")
     served = listed = found = None
     while time.perf_counter() - start < LIMIT_S and None in (served, listed, found):
         now = time.perf_counter() - start
@@ -79,6 +83,7 @@ def publish_one(app, base: str, title: str, word: str) -> dict:
             pass
         time.sleep(0.05)
     return {"served": served, "listed": listed, "found": found, "page": rel,
+            "exported": len(result.files),
             "visible": max(x if x is not None else float("inf")
                            for x in (served, listed, found)), "start": start}
 
@@ -170,9 +175,13 @@ def main() -> int:
         f"The whole content at this size: check {r['check_cold']:.1f} s the first time, "
         f"{r['check_warm']:.1f} s again in the same process (the Markdown checks are "
         f"remembered by their text), render {r['render']:.1f} s; the full build at start "
-        f"{r['full_build']:.1f} s. Both publishes and the full builds they queued were done "
+        f"{r['full_build']:.1f} s. Both publishes' quick builds were done "
         f"{r['all_done']:.0f} s after the first Publish; then {r['pages_after']:,} pages "
-        f"and {r['rows']:,} search rows.", "",
+        f"and {r['rows']:,} search rows. The second Publish exported "
+        f"{second['exported']} file(s): an article whose rebuild has not yet marked it "
+        "published is exported again (the same bytes, nothing new in git). The whole-site "
+        "build a Publish queues waits FULL_BUILD_DELAY (120 s) without another Publish and "
+        "is not timed here.", "",
         "Target: under 10 s from Publish to served and found at 3,000 pages, the rest of "
         "the site and its search whole.",
     ]))
