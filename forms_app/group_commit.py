@@ -16,11 +16,6 @@ one). If it raises (a duplicate key), the transaction is rolled back and the bat
 again one item at a time, each inside a SAVEPOINT, so one failing request gets its error
 and does not undo the others. write must therefore be safe to run twice.
 
-With single_statement=True, write sends exactly one statement, which the server commits
-on its own (the connection is in autocommit): no BEGIN and no COMMIT to wait for. A
-statement either stores all its rows or none, so a failed batch runs again one item at a
-time, each its own statement, without savepoints.
-
 With SQLite and several worker processes, the leaders of the processes take turns through
 a blocking file lock beside the database: the next one wakes the moment the lock is free,
 instead of SQLite's busy handler sleeping 1 to 100 ms between tries while the other
@@ -97,10 +92,9 @@ class _Held:
 
 
 class GroupWriter:
-    def __init__(self, engine: Engine, write: Write, single_statement: bool = False) -> None:
+    def __init__(self, engine: Engine, write: Write) -> None:
         self.engine = engine
         self.write = write
-        self.single_statement = single_statement
         database = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
         if database and database.startswith("file:"):  # a URI filename: file:PATH?mode=ro
             database = database[5:].split("?")[0]
@@ -209,12 +203,7 @@ class GroupWriter:
     def _transaction(self, items: list[Any]) -> list[tuple[Any, BaseException | None]]:
         if self._held.conn is None:
             self._held.conn = self.engine.connect()
-            if self.single_statement:
-                self._held.conn = self._held.conn.execution_options(
-                    isolation_level="AUTOCOMMIT")
         conn = self._held.conn
-        if self.single_statement:
-            return self._statements(conn, items)
         try:
             with conn.begin():
                 return [(value, None) for value in self.write(conn, items)]
@@ -231,26 +220,4 @@ class GroupWriter:
                         outcomes.append((self.write(conn, [item])[0], None))
                 except Exception as exc:  # noqa: BLE001 - handed to the request
                     outcomes.append((None, exc))
-        return outcomes
-
-    def _statements(self, conn: Connection, items: list[Any]
-                    ) -> list[tuple[Any, BaseException | None]]:
-        """The batch as one self-committing statement; if it fails, each item alone."""
-        try:
-            return [(value, None) for value in self.write(conn, items)]
-        except DBAPIError as exc:
-            if exc.connection_invalidated:
-                raise
-        except Exception:  # noqa: BLE001, S110 - one item failed: each on its own below
-            pass
-        outcomes: list[tuple[Any, BaseException | None]] = []
-        for item in items:
-            try:
-                outcomes.append((self.write(conn, [item])[0], None))
-            except DBAPIError as exc:
-                if exc.connection_invalidated:
-                    raise
-                outcomes.append((None, exc))
-            except Exception as exc:  # noqa: BLE001 - handed to the request
-                outcomes.append((None, exc))
         return outcomes

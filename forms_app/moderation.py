@@ -7,11 +7,9 @@ item, the second changes nothing and gets Conflict.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from flask import Flask, current_app
@@ -64,14 +62,7 @@ def writer() -> GroupWriter:
 
 
 def init_app(app: Flask) -> None:
-    engine = app.extensions["db_engine"]
-    if engine.dialect.name == "postgresql":
-        # One statement a batch, committed on its own (autocommit): one round trip to the
-        # server instead of five (BEGIN, look-up, two INSERTs, COMMIT).
-        app.extensions["dx_writer"] = GroupWriter(engine, store_submissions_pg,
-                                                  single_statement=True)
-    else:
-        app.extensions["dx_writer"] = GroupWriter(engine, store_submissions)
+    app.extensions["dx_writer"] = GroupWriter(app.extensions["db_engine"], store_submissions)
 
 
 _SUBMISSIONS = Submission.__table__
@@ -122,79 +113,6 @@ def store_submissions(conn: Connection, items: Sequence[tuple[dict[str, Any], st
     return [Created(ids[code], code) for code in codes]
 
 
-# PostgreSQL: the whole batch in one statement. The rows arrive as one JSON array typed by
-# the submissions table itself; a form page already stored (its form_key) is skipped by
-# ON CONFLICT and found by the last SELECT, which sees the table as it was before this
-# statement (one snapshot for the whole statement). Each new row gets its audit row.
-# Every column but id, each row completed with the model's plain defaults (False for
-# remove_from_site, say) as SQLAlchemy would for a column the row does not name.
-_DEFAULTS = {column.name: (column.default.arg if column.default is not None
-                           and column.default.is_scalar else None)
-             for column in _SUBMISSIONS.columns if column.name != "id"}
-_COLUMNS = tuple(_DEFAULTS)
-_STORE_PG = f"""
-WITH incoming AS (
-    SELECT * FROM jsonb_populate_recordset(NULL::submissions, %(rows)s::jsonb)
-), stored AS (
-    INSERT INTO submissions ({", ".join(_COLUMNS)})
-    SELECT {", ".join(_COLUMNS)} FROM incoming
-    ON CONFLICT (form_key) DO NOTHING
-    RETURNING id, code, created_at
-), audited AS (
-    INSERT INTO audit_log (at, actor, ip, action, submission_id, to_state)
-    SELECT stored.created_at, 'member', sent.ip, 'submit', stored.id, 'received'
-    FROM stored JOIN unnest(%(codes)s::text[], %(ips)s::text[]) AS sent(code, ip)
-         ON sent.code = stored.code
-)
-SELECT id, code, NULL FROM stored
-UNION ALL
-SELECT id, code, form_key FROM submissions
-WHERE form_key = ANY(%(keys)s::text[])
-"""
-
-
-def _json_value(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value  # datetime too
-
-
-def store_submissions_pg(conn: Connection, items: Sequence[tuple[dict[str, Any], str | None]]
-                         ) -> list[Created | None]:
-    """store_submissions in one statement (PostgreSQL): the same results, the same rows."""
-    rows: list[dict[str, Any]] = []
-    codes: list[str] = []
-    ips: list[str | None] = []
-    code_of_key: dict[str, str] = {}
-    wanted: list[tuple[str | None, str]] = []  # per item: its form_key, the code it was given
-    for row, ip in items:
-        unknown = row.keys() - _DEFAULTS.keys()
-        if unknown:  # jsonb_populate_recordset would drop them without a word
-            raise ValueError(f"not a column of submissions: {sorted(unknown)}")
-        key = row["form_key"]
-        if key in code_of_key:  # twice in one batch: the first one's
-            wanted.append((key, code_of_key[key]))
-            continue
-        code = tracking_code.new_code()
-        if key:
-            code_of_key[key] = code
-        wanted.append((key, code))
-        rows.append({name: _json_value(value) for name, value in (_DEFAULTS | row).items()}
-                    | {"code": code})
-        codes.append(code)
-        ips.append(ip)
-    found = conn.exec_driver_sql(_STORE_PG, {
-        "rows": json.dumps(rows, ensure_ascii=False), "codes": codes, "ips": ips,
-        "keys": list(code_of_key)}).all()
-    by_code = {code: Created(ident, code) for ident, code, key in found if key is None}
-    by_key = {key: Created(ident, code) for ident, code, key in found if key is not None}
-    results = []
-    for key, code in wanted:
-        created = by_key.get(key) if key else None
-        # None: its form page was stored at this very moment by another process (the
-        # statement is committed, so nothing may run again): create() looks again.
-        results.append(created or by_code.get(code))
-    return results
-
-
 def create(kind: str, fields: dict[str, Any], ip: str | None) -> Created:
     """Store a new submission with a fresh tracking code and its audit row. Returns once
     the group transaction holding it is committed, so a code shown is on disk. A second
@@ -210,14 +128,11 @@ def create(kind: str, fields: dict[str, Any], ip: str | None) -> Created:
     db.end_request_transaction()
     for _ in range(5):
         try:
-            created = writer().run((row, ip))
-            if created is not None:
-                return created
+            return writer().run((row, ip))
         except IntegrityError:
             # A code drawn twice (practically impossible with 78 bits) or the same form
             # stored by a racing writer of another process: the item's work was rolled
-            # back (or, on PostgreSQL, not stored: None), and the next try draws a new
-            # code or finds the first submission.
+            # back, and the next try draws a new code or finds the first submission.
             continue
     raise RuntimeError("could not draw a unique tracking code")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 
-from conftest import PG_URL, _fresh_postgres, ask, code_of, make_app
+from conftest import ask, code_of
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, select
 
 from forms_app import db, moderation, tracking_code
@@ -71,15 +71,10 @@ def _row(form_key: str | None) -> dict:
 
 
 def _batch(app, items):
-    """One batch through the app's own writer function (on PostgreSQL the one-statement
-    writer on an autocommit connection, as the group writer runs it)."""
+    """One batch through the app's own writer function, in one transaction."""
     writer = app.extensions["dx_writer"]
-    with app.app_context(), db.engine().connect() as conn:
-        if writer.single_statement:
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            return writer.write(conn, items)
-        with conn.begin():
-            return writer.write(conn, items)
+    with app.app_context(), db.engine().begin() as conn:
+        return writer.write(conn, items)
 
 
 def test_one_form_page_sent_twice_in_one_batch_is_one_submission(app):
@@ -116,38 +111,6 @@ def test_a_batch_stores_the_same_rows_on_every_database(app):
 def made_at(app, ident):
     with app.app_context():
         return db.session().get(Submission, ident).created_at
-
-
-def test_a_form_page_stored_meanwhile_by_another_server_is_found(tmp_path):
-    """PostgreSQL (on SQLite writers take turns through a file lock: nothing to race).
-    Another server stores the same form page while this batch runs: the batch stores
-    nothing for it, and the member is given the submission the other one stored."""
-    database_url = _fresh_postgres(PG_URL)
-    app = make_app(tmp_path, database_url)
-    other = create_engine(database_url)
-    row = _row("page-3")
-    with other.connect() as conn:
-        tx = conn.begin()
-        conn.execute(Submission.__table__.insert(), row | {"code": "OTHERSERVER00001"})
-        result: list = []
-        racing = threading.Thread(target=lambda: result.append(
-            _batch(app, [(row, "1.2.3.4"), (_row(None), "1.2.3.4")])))
-        racing.start()
-        time.sleep(0.5)  # the batch waits on the other transaction's form_key
-        tx.commit()
-        racing.join(10)
-    other.dispose()
-    # The racing item got no submission (nothing stored twice); the other did.
-    assert result[0][0] is None and result[0][1] is not None
-    with app.app_context():
-        keyed = db.session().scalars(select(Submission.code)
-                                     .where(Submission.form_key == "page-3")).all()
-    assert keyed == ["OTHERSERVER00001"]
-    # create() looks again and gives the member the stored one.
-    with app.test_request_context():
-        fields = {k: v for k, v in row.items() if k in ("body", "category", "form_key")}
-        assert moderation.create("question", fields, "1.2.3.4").code == "OTHERSERVER00001"
-    db.close(app)
 
 
 def test_a_tracking_code_drawn_twice_gets_a_new_one(app, client, monkeypatch):
