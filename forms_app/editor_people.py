@@ -32,11 +32,20 @@ def people():
     """Pair a member with a study buddy (1+1 结对帮学)."""
     s = db.session()
     if request.method == "POST":
-        member = s.scalar(select(User).where(User.username == request.form.get("member", "")))
+        # Names as typed on a phone: a space before or after is not part of a username.
+        member_name = request.form.get("member", "").strip()
         buddy_name = request.form.get("buddy", "").strip()
+        member = s.scalar(select(User).where(User.username == member_name))
         buddy = s.scalar(select(User).where(User.username == buddy_name)) if buddy_name else None
-        if member is None or (buddy_name and buddy is None) or member is buddy:
-            flash("找不到这个用户，或不能与自己结对。", "error")
+        if member is None or (buddy_name and buddy is None):
+            missing = member_name if member is None else buddy_name
+            if len(missing) > 40:  # no username is longer; the message rides in the cookie
+                missing = missing[:40] + "…"
+            flash(f"没有保存：找不到用户名“{missing}”。请对照下面名单里的用户名填写"
+                  "（输入时会提示已有的用户名）。" if missing else
+                  "没有保存：请填写流动党员的用户名。", "error")
+        elif member is buddy:
+            flash("没有保存：一名党员不能做自己的帮学联系人。", "error")
         else:
             member.buddy_id = buddy.id if buddy else None
             audit.record(s, current_user.username, "pair", ip=client_ip(),

@@ -439,3 +439,45 @@ def test_buddy_taps_from_the_care_list_to_a_contact_note_the_member_reads(live, 
         page.screenshot(path=str(tmp_path / "pair-mine.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_an_editor_pairs_by_names_as_typed_and_is_told_which_name_is_unknown(app, pair):
+    """The people page offers the usernames as suggestions; a space typed before or after
+    a name is not part of it; an unknown name is named in the message and nothing
+    changes."""
+    add_user(app, "编辑甲", role="editor")
+    editor = signed_in(app, "编辑甲")
+    page = text(editor.get("/app/editor/people"))
+    assert 'list="usernames"' in page
+    options = re.findall(r'<option value="([^"]*)">', section_of(page, "usernames"))
+    assert {MEMBER, BUDDY, OTHER_MEMBER, OTHER_BUDDY} <= set(options)
+
+    def pair_up(member: str, buddy: str) -> str:
+        response = editor.post("/app/editor/people", data={"member": member, "buddy": buddy})
+        assert response.status_code == 303
+        return text(editor.get(response.headers["Location"]))
+
+    page = pair_up(f" {MEMBER} ", "老张头")
+    assert "没有保存：找不到用户名“老张头”" in page
+    assert buddy_of(app, MEMBER) == BUDDY  # unchanged
+    page = pair_up(f" {MEMBER}", f"{OTHER_BUDDY} ")
+    assert "结对已保存。" in page and buddy_of(app, MEMBER) == OTHER_BUDDY
+    page = pair_up(MEMBER, MEMBER)
+    assert "一名党员不能做自己的帮学联系人" in page and buddy_of(app, MEMBER) == OTHER_BUDDY
+    page = pair_up("  ", BUDDY)
+    assert "请填写流动党员的用户名" in page
+    page = pair_up("<b>" * 2000, BUDDY)  # shown as text, cut to a username's length
+    assert "找不到用户名“" + "&lt;b&gt;" * 13 + "&lt;…”" in page and "<b>" not in page
+
+
+def section_of(page: str, datalist_id: str) -> str:
+    match = re.search(rf'<datalist id="{datalist_id}">.*?</datalist>', page, re.S)
+    assert match, page[:2000]
+    return match.group(0)
+
+
+def buddy_of(app, name: str) -> str | None:
+    with app.app_context():
+        s = db.session()
+        member = s.scalar(select(User).where(User.username == name))
+        return member.buddy.username if member.buddy else None
