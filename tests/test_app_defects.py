@@ -747,3 +747,41 @@ def test_a_lookup_sent_back_says_nothing_was_looked_up_not_saved(live):
     app, _ = live
     page = app.test_client().post("/app/track", data={"code": ""}).get_data(as_text=True)
     assert "还没有查询：有 1 处需要修改" in page and "还没有保存" not in page
+
+
+def test_phone_editor_tables_scroll_in_their_box_not_the_page(live, browser):
+    """结对帮学 and 审计日志 on a 360-px phone: their wide tables scroll sideways inside
+    their own box (as the other editor tables do), so the page itself keeps the screen's
+    width and its form and tabs never slide half off the screen."""
+    app, base = live
+    add_user(app, "管理员老陈", role="admin")
+    for i in range(3):
+        add_user(app, f"在宁波港打工的流动党员{i}号")
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        page.goto(f"{base}/app/login")
+        page.get_by_label("用户名").fill("管理员老陈")
+        page.get_by_label("密码").fill(PASSWORD)
+        page.get_by_role("button", name="登录").tap()
+        page.wait_for_load_state()
+        for tab, heading in (("结对帮学", "结对帮学"), ("审计日志", "审计日志")):
+            page.locator("nav.tabs").get_by_role("link", name=tab).tap()
+            page.wait_for_load_state()
+            assert page.get_by_role("heading", level=1).inner_text().startswith(heading)
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= 360, tab
+            region = page.locator(".scroll[role=region]").filter(has=page.locator("table"))
+            assert region.count() == 1, tab
+            box = region.bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360, tab
+            # Headers on one line each, not a character a line.
+            heights = region.locator("th").evaluate_all(
+                "ths => ths.map(th => th.getBoundingClientRect().height)")
+            assert max(heights) < 1.6 * min(heights), (tab, heights)
+            # Everything in the table can be reached by scrolling its box.
+            assert region.evaluate("r => r.scrollWidth >= r.querySelector('table')"
+                                   ".getBoundingClientRect().width"), tab
+            if os.environ.get("DX_SHOTS"):  # for looking at them by hand
+                page.screenshot(path=f"{os.environ['DX_SHOTS']}/editor-{tab}.png")
+    finally:
+        context.close()
